@@ -1,0 +1,216 @@
+// The ONLY reader of process.env. Every setting the service understands is declared here once,
+// with its default, and `local.settings.sample.json` / `infra/` list the same names.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { z } from 'zod';
+
+const require = createRequire(import.meta.url);
+
+const MiB = 1024 * 1024;
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** JSON-in-a-setting, validated by `inner`; an empty string means "not set". */
+const jsonSetting = <T extends z.ZodType>(inner: T, def: z.input<T>) =>
+  z
+    .string()
+    .default(JSON.stringify(def))
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s.trim() === '' ? JSON.stringify(def) : s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(inner);
+
+const contentIdRule = z.object({
+  /** Regular expression tested against the manifest URL (query string removed). */
+  pattern: z.string().min(1),
+  /** Capture group holding the content id (default 1). */
+  group: z.number().int().min(0).default(1),
+});
+
+const cdnRule = z.object({
+  /** Host suffix, e.g. "akamaized.net" matches "foo.akamaized.net". */
+  hostSuffix: z.string().min(1),
+  cdn: z.string().min(1),
+});
+
+export const settingsSchema = z.object({
+  // --- storage ------------------------------------------------------------------------------
+  /** Connection string of the storage account (Azurite locally). */
+  AzureWebJobsStorage: z.string().default('UseDevelopmentStorage=true'),
+  /** Folder for the file sink, local dead letters and Azurite data. */
+  QOE_DATA_DIR: z.string().default('data'),
+
+  // --- HTTP intake --------------------------------------------------------------------------
+  /** Allowed CORS origins, comma separated. `*` only if listed; `:*` matches any port. */
+  QOE_CORS_ORIGINS: csv.default(['http://localhost:*', 'http://127.0.0.1:*']),
+  QOE_MAX_BODY_BYTES: int(1 * MiB, 1),
+  QOE_MAX_DECODED_BYTES: int(8 * MiB, 1),
+  QOE_MAX_RECORDS_PER_REQUEST: int(1000, 1),
+  QOE_MAX_STRING_LENGTH: int(1024, 16),
+  QOE_MAX_URL_LENGTH: int(4096, 64),
+
+  // --- client IP ----------------------------------------------------------------------------
+  /** Header carrying the client address: x-forwarded-for (Azure Functions' front end), x-azure-clientip (Front Door), or none. */
+  QOE_CLIENT_IP_HEADER: z.enum(['x-forwarded-for', 'x-azure-clientip', 'none']).default('x-forwarded-for'),
+  /** How many proxies in front of the service append to X-Forwarded-For (the right-most N entries are theirs). */
+  QOE_TRUSTED_PROXY_HOPS: int(1, 0),
+
+  // --- enrichment ---------------------------------------------------------------------------
+  /** Country mmdb; default: the CC0 database shipped by @ip-location-db/geo-whois-asn-country-mmdb. */
+  QOE_GEO_COUNTRY_DB: z.string().default(''),
+  /** Optional MaxMind GeoIP2/GeoLite2 City mmdb (region, city, and country). */
+  QOE_GEO_CITY_DB: z.string().default(''),
+  /** Optional MaxMind GeoIP2/GeoLite2 ASN mmdb. */
+  QOE_GEO_ASN_DB: z.string().default(''),
+  QOE_UA_CACHE_SIZE: int(10_000, 1),
+  /** JSON array of {pattern, group} rules that pull a content id out of the manifest URL. */
+  QOE_CONTENT_ID_RULES: jsonSetting(z.array(contentIdRule), []),
+  /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
+  QOE_CDN_RULES: jsonSetting(z.array(cdnRule), []),
+
+  // --- batching and sinks -------------------------------------------------------------------
+  /** `file` (default without a cluster) or `kusto`. */
+  QOE_SINK: z.enum(['file', 'kusto', 'auto']).default('auto'),
+  QOE_BATCH_MAX_RECORDS: int(5000, 1),
+  /** Uncompressed bytes per batch; below 4 MB so one batch fits one streaming-ingest request. */
+  QOE_BATCH_MAX_BYTES: int(3.5 * MiB, 1024),
+  QOE_BATCH_MAX_DELAY_MS: int(200, 0),
+  QOE_SINK_MAX_ATTEMPTS: int(4, 1),
+  QOE_SINK_RETRY_BASE_MS: int(100, 1),
+  QOE_SINK_RETRY_MAX_MS: int(5000, 1),
+  /** Seconds of Retry-After on a 503. */
+  QOE_RETRY_AFTER_SECONDS: int(5, 1),
+  /** File sink: one NDJSON file per table per window of this many seconds. */
+  QOE_FILE_SINK_WINDOW_SECONDS: int(60, 1),
+  /** Dead letters go to a blob container (`blob`) or under the data folder (`file`). */
+  QOE_DEADLETTER_STORE: z.enum(['blob', 'file']).default('blob'),
+  QOE_DEADLETTER_CONTAINER: z.string().default('qoe-deadletter'),
+
+  // --- Kusto (Azure Data Explorer) ----------------------------------------------------------
+  /** Engine URI, e.g. https://mycluster.westeurope.kusto.windows.net. Empty: no cluster. */
+  KUSTO_CLUSTER_URI: z.string().default(''),
+  /** Ingestion (DM) URI; default: the engine URI with `ingest-` prefixed to the host. */
+  KUSTO_INGEST_URI: z.string().default(''),
+  KUSTO_DATABASE: z.string().default('qoe'),
+
+  // --- local host ---------------------------------------------------------------------------
+  QOE_LOCAL_PORT: int(7071, 0),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+export interface Config {
+  storageConnection: string;
+  /** True when storage is the local emulator, so the local host starts Azurite. */
+  storageIsLocal: boolean;
+  dataDir: string;
+  http: {
+    corsOrigins: string[];
+    maxBodyBytes: number;
+    maxDecodedBytes: number;
+    maxRecordsPerRequest: number;
+    maxStringLength: number;
+    maxUrlLength: number;
+    retryAfterSeconds: number;
+  };
+  clientIp: { header: Settings['QOE_CLIENT_IP_HEADER']; trustedProxyHops: number };
+  enrich: {
+    countryDb: string;
+    cityDb?: string;
+    asnDb?: string;
+    uaCacheSize: number;
+    contentIdRules: z.output<typeof contentIdRule>[];
+    cdnRules: z.output<typeof cdnRule>[];
+  };
+  batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
+  retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  sink: 'file' | 'kusto';
+  fileSink: { dir: string; windowSeconds: number };
+  deadLetter: { store: 'blob' | 'file'; container: string; dir: string };
+  kusto: { clusterUri: string; ingestUri: string; database: string };
+  localPort: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function defaultCountryDb(): string {
+  return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+}
+
+function ingestUriFor(clusterUri: string): string {
+  const url = new URL(clusterUri);
+  if (!url.hostname.startsWith('ingest-') && url.hostname.includes('.')) url.hostname = `ingest-${url.hostname}`;
+  return url.toString().replace(/\/$/, '');
+}
+
+/** Reads and validates the settings once; throws ConfigError naming every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(settingsSchema.shape).flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])),
+  );
+  const parsed = settingsSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  const s = parsed.data;
+  const dataDir = path.resolve(s.QOE_DATA_DIR);
+  const cluster = s.KUSTO_CLUSTER_URI.trim();
+  const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
+  if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
+  return {
+    storageConnection: s.AzureWebJobsStorage,
+    storageIsLocal: /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage),
+    dataDir,
+    http: {
+      corsOrigins: s.QOE_CORS_ORIGINS,
+      maxBodyBytes: s.QOE_MAX_BODY_BYTES,
+      maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
+      maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
+      maxStringLength: s.QOE_MAX_STRING_LENGTH,
+      maxUrlLength: s.QOE_MAX_URL_LENGTH,
+      retryAfterSeconds: s.QOE_RETRY_AFTER_SECONDS,
+    },
+    clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
+    enrich: {
+      countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
+      cityDb: s.QOE_GEO_CITY_DB || undefined,
+      asnDb: s.QOE_GEO_ASN_DB || undefined,
+      uaCacheSize: s.QOE_UA_CACHE_SIZE,
+      contentIdRules: s.QOE_CONTENT_ID_RULES,
+      cdnRules: s.QOE_CDN_RULES,
+    },
+    batch: { maxRecords: s.QOE_BATCH_MAX_RECORDS, maxBytes: s.QOE_BATCH_MAX_BYTES, maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS },
+    retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
+    sink,
+    fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
+    deadLetter: {
+      store: s.QOE_DEADLETTER_STORE,
+      container: s.QOE_DEADLETTER_CONTAINER,
+      dir: path.join(dataDir, 'deadletter'),
+    },
+    kusto: {
+      clusterUri: cluster,
+      ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
+      database: s.KUSTO_DATABASE,
+    },
+    localPort: s.QOE_LOCAL_PORT,
+  };
+}
