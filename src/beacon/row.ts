@@ -1,0 +1,81 @@
+// Beacon (validated) + request dimensions -> the canonical QoeEvent row, keys in column order.
+import type { Beacon } from './schema.js';
+import { SCHEMA_VERSION, type QoeEvent, type Source } from './qoe-event.js';
+
+/** What enrichment found out about the sender (per request) and about this record. */
+export interface Dimensions {
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  asn: number | null;
+  asnOrg: string | null;
+  clientIpPrefix: string | null;
+  os: string | null;
+  osVersion: string | null;
+  browser: string | null;
+  browserVersion: string | null;
+  deviceType: string | null;
+  contentId: string | null;
+  cdn: string | null;
+  manifestUrl: string | null;
+}
+
+export interface RowOrigin {
+  source: Source;
+  sourceRef: string | null;
+  /** Server receive time, ISO 8601 UTC. */
+  receivedAt: string;
+}
+
+const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+function toIso(ts: number | string): string {
+  return new Date(typeof ts === 'number' ? ts : Date.parse(ts)).toISOString();
+}
+
+export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, d: Dimensions, o: RowOrigin): QoeEvent {
+  return {
+    Timestamp: toIso(b.ts),
+    ReceivedAt: o.receivedAt,
+    EventType: b.event,
+    SessionId: b.sessionId,
+    Seq: opt(b.seq),
+    ViewerId: opt(b.viewerId),
+    ContentId: d.contentId,
+    ManifestUrl: d.manifestUrl,
+    StreamType: opt(b.streamType),
+    StreamingFormat: opt(b.streamingFormat),
+    PlayerName: opt(b.playerName),
+    PlayerVersion: opt(b.playerVersion),
+    Playhead: opt(b.playhead),
+    BitrateKbps: opt(b.bitrateKbps),
+    TopBitrateKbps: opt(b.topBitrateKbps),
+    Width: opt(b.width),
+    Height: opt(b.height),
+    BufferMs: opt(b.bufferMs),
+    ThroughputKbps: opt(b.throughputKbps),
+    StartupMs: opt(b.startupMs),
+    StallMs: opt(b.stallMs),
+    DroppedFrames: opt(b.droppedFrames),
+    ErrorCode: b.errorCode === undefined ? null : String(b.errorCode),
+    ErrorMessage: opt(b.errorMessage),
+    Fatal: opt(b.fatal),
+    Country: d.country,
+    Region: d.region,
+    City: d.city,
+    Asn: d.asn,
+    AsnOrg: d.asnOrg,
+    ClientIpPrefix: d.clientIpPrefix,
+    Os: d.os,
+    OsVersion: d.osVersion,
+    Browser: d.browser,
+    BrowserVersion: d.browserVersion,
+    DeviceType: d.deviceType,
+    Cdn: d.cdn,
+    Source: o.source,
+    SourceRef: o.sourceRef,
+    Cmcd: b.cmcd ?? null,
+    Extra: extra,
+    SchemaVersion: SCHEMA_VERSION,
+  };
+}

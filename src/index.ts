@@ -1,0 +1,2 @@
+// The app entry ("main" in package.json): importing a function module registers it with the host.
+import './functions/beacons.js';

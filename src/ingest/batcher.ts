@@ -1,0 +1,178 @@
+// Group commit: rows from concurrent requests share batches. A batch is sealed at max records,
+// max bytes or max delay, handed to the sink (with retries), and only then are the callers'
+// promises resolved. A batch the sink will not take goes to the dead-letter store; if that
+// fails too, the callers get NotDurableError and answer 503.
+import { randomUUID } from 'node:crypto';
+import type { DeadLetterStore } from './deadletter/store.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+import type { Batch, Sink } from './sink.js';
+
+export interface BatcherOptions {
+  maxRecords: number;
+  maxBytes: number;
+  maxDelayMs: number;
+  retry: RetryPolicy;
+  /** Sealed batches written at once; more wait their turn (back-pressure on a slow sink). */
+  maxInFlight?: number;
+}
+
+export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** Records were neither ingested nor dead-lettered: the caller must not acknowledge them. */
+export class NotDurableError extends Error {
+  override name = 'NotDurableError';
+}
+
+export interface BatchOutcome {
+  batchId: string;
+  /** `sink` when ingested, `deadletter` when the sink refused it but the dead-letter store kept it. */
+  via: 'sink' | 'deadletter';
+}
+
+interface Waiter {
+  resolve: (o: BatchOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+interface OpenBatch {
+  batch: Batch;
+  waiters: Waiter[];
+  timer?: NodeJS.Timeout;
+}
+
+export interface BatcherStats {
+  batchesWritten: number;
+  rowsWritten: number;
+  batchesDeadLettered: number;
+  batchesLost: number;
+  sinkRetries: number;
+}
+
+export class GroupCommitBatcher {
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly queue: OpenBatch[] = [];
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+  readonly stats: BatcherStats = { batchesWritten: 0, rowsWritten: 0, batchesDeadLettered: 0, batchesLost: 0, sinkRetries: 0 };
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly deadLetter: DeadLetterStore,
+    private readonly opts: BatcherOptions,
+    private readonly log: BatcherLog = () => {},
+  ) {}
+
+  /**
+   * Adds serialized rows for `table`; resolves when every row is durable (in the sink or the
+   * dead-letter store). Rows of one call may span several batches; all of them must land.
+   */
+  async submit(table: string, rows: string[]): Promise<BatchOutcome[]> {
+    if (rows.length === 0) return [];
+    const pending: Promise<BatchOutcome>[] = [];
+    let current: OpenBatch | undefined;
+    let joined = false;
+    for (const row of rows) {
+      const rowBytes = Buffer.byteLength(row) + 1;
+      current = this.open.get(table);
+      if (current && current.batch.rows.length > 0 && current.batch.bytes + rowBytes > this.opts.maxBytes) {
+        this.seal(table);
+        current = undefined;
+      }
+      if (!current) {
+        current = this.newBatch(table);
+        joined = false;
+      }
+      if (!joined) {
+        pending.push(this.join(current));
+        joined = true;
+      }
+      current.batch.rows.push(row);
+      current.batch.bytes += rowBytes;
+      if (current.batch.rows.length >= this.opts.maxRecords || current.batch.bytes >= this.opts.maxBytes) {
+        this.seal(table);
+        joined = false;
+      }
+    }
+    return Promise.all(pending);
+  }
+
+  /** Seals and writes everything open now; resolves when nothing is in flight. */
+  async flush(): Promise<void> {
+    for (const table of [...this.open.keys()]) this.seal(table);
+    if (this.inFlight === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private newBatch(table: string): OpenBatch {
+    const ob: OpenBatch = {
+      batch: { id: randomUUID(), table, rows: [], bytes: 0, createdAt: new Date() },
+      waiters: [],
+    };
+    if (this.opts.maxDelayMs > 0) {
+      ob.timer = setTimeout(() => {
+        if (this.open.get(table) === ob) this.seal(table);
+      }, this.opts.maxDelayMs);
+    }
+    this.open.set(table, ob);
+    if (this.opts.maxDelayMs === 0) queueMicrotask(() => this.open.get(table) === ob && this.seal(table));
+    return ob;
+  }
+
+  private join(ob: OpenBatch): Promise<BatchOutcome> {
+    return new Promise<BatchOutcome>((resolve, reject) => ob.waiters.push({ resolve, reject }));
+  }
+
+  private seal(table: string): void {
+    const ob = this.open.get(table);
+    if (!ob) return;
+    this.open.delete(table);
+    if (ob.timer) clearTimeout(ob.timer);
+    this.queue.push(ob);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.opts.maxInFlight ?? 4;
+    while (this.inFlight < limit && this.queue.length > 0) {
+      const ob = this.queue.shift()!;
+      this.inFlight++;
+      void this.write(ob).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((w) => w());
+      });
+    }
+  }
+
+  private async write(ob: OpenBatch): Promise<void> {
+    const { batch } = ob;
+    try {
+      await withRetry(() => this.sink.write(batch), this.opts.retry, (err, attempt, delay) => {
+        this.stats.sinkRetries++;
+        this.log('warn', `sink ${this.sink.name}: batch ${batch.id} attempt ${attempt} failed (${describe(err)}); retrying in ${delay} ms`);
+      });
+      this.stats.batchesWritten++;
+      this.stats.rowsWritten += batch.rows.length;
+      ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'sink' }));
+      return;
+    } catch (sinkErr) {
+      const reason = `sink ${this.sink.name} failed: ${describe(sinkErr)}`;
+      this.log('error', `batch ${batch.id} (${batch.rows.length} rows) -> dead letter: ${reason}`);
+      try {
+        await this.deadLetter.writeFailedBatch(batch, reason);
+        this.stats.batchesDeadLettered++;
+        ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'deadletter' }));
+      } catch (dlErr) {
+        this.stats.batchesLost++;
+        this.log('error', `batch ${batch.id}: dead-letter store ${this.deadLetter.name} failed too: ${describe(dlErr)}`);
+        const err = new NotDurableError(`batch ${batch.id} could not be made durable`);
+        ob.waiters.forEach((w) => w.reject(err));
+      }
+    }
+  }
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
+  return String(err).slice(0, 500);
+}

@@ -1,0 +1,41 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { Batch } from '../sink.js';
+import { batchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry } from './store.js';
+
+/** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
+export class BlobDeadLetterStore implements DeadLetterStore {
+  readonly name = 'blob';
+  private ready: Promise<unknown> | undefined;
+
+  constructor(private readonly container: ContainerClient) {}
+
+  static fromConnectionString(connectionString: string, containerName: string): BlobDeadLetterStore {
+    const service = BlobServiceClient.fromConnectionString(connectionString, {
+      // Fail fast: the batcher already retried the sink; a dead-letter store that hangs turns into a 503 anyway.
+      retryOptions: { maxTries: 3, tryTimeoutInMs: 10_000, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
+    });
+    return new BlobDeadLetterStore(service.getContainerClient(containerName));
+  }
+
+  private async put(doc: DeadLetterDocument): Promise<void> {
+    // A failed create is forgotten so the next write tries again (the emulator may have been down).
+    this.ready ??= this.container.createIfNotExists().catch((err) => {
+      this.ready = undefined;
+      throw err;
+    });
+    await this.ready;
+    const body = Buffer.from(doc.body, 'utf8');
+    await this.container.getBlockBlobClient(doc.name).upload(body, body.length, {
+      metadata: doc.metadata,
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+  }
+
+  writeRejected(entry: RejectedEntry): Promise<void> {
+    return this.put(rejectedDocument(entry));
+  }
+
+  writeFailedBatch(batch: Batch, reason: string): Promise<void> {
+    return this.put(batchDocument(batch, reason));
+  }
+}

@@ -1,0 +1,86 @@
+// Dead letters: rejected records (with their reasons) and batches no sink would take.
+// Every entry is one self-describing JSON document, so a person can read it and a replay can use it.
+import { randomUUID } from 'node:crypto';
+import type { Source } from '../../beacon/qoe-event.js';
+import type { Batch } from '../sink.js';
+
+export interface RejectedRecord {
+  /** Position in the request/file (0-based), or the line number for line formats. */
+  index: number;
+  errors: string[];
+  /** The record as received (parsed), or its raw text when it did not parse. */
+  record?: unknown;
+  raw?: string;
+}
+
+export interface RejectedEntry {
+  source: Source;
+  sourceRef: string | null;
+  receivedAt: Date;
+  records: RejectedRecord[];
+}
+
+export interface DeadLetterStore {
+  readonly name: string;
+  writeRejected(entry: RejectedEntry): Promise<void>;
+  writeFailedBatch(batch: Batch, reason: string): Promise<void>;
+}
+
+export interface DeadLetterDocument {
+  /** Path-like name: `rejected/2026/11/23/01/<time>-<uuid>.json` or `batches/<table>/...`. */
+  name: string;
+  body: string;
+  metadata: Record<string, string>;
+}
+
+function datePath(d: Date): string {
+  const iso = d.toISOString();
+  return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}`;
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:.]/g, '');
+}
+
+/** A rejected record as JSON; one that cannot be serialized (say, nested 100k deep) is kept as a note instead. */
+function recordJson(r: RejectedRecord): string {
+  try {
+    return JSON.stringify(r);
+  } catch {
+    return JSON.stringify({ index: r.index, errors: r.errors, raw: '[record could not be serialized]' });
+  }
+}
+
+export function rejectedDocument(entry: RejectedEntry, now = new Date()): DeadLetterDocument {
+  const head = JSON.stringify({
+    kind: 'rejected',
+    source: entry.source,
+    sourceRef: entry.sourceRef,
+    receivedAt: entry.receivedAt.toISOString(),
+    count: entry.records.length,
+  });
+  const body = `${head.slice(0, -1)},"records":[${entry.records.map(recordJson).join(',')}]}`;
+  return {
+    name: `rejected/${datePath(now)}/${stamp(now)}-${randomUUID()}.json`,
+    body,
+    metadata: { kind: 'rejected', source: entry.source, count: String(entry.records.length) },
+  };
+}
+
+/** A failed batch keeps its rows verbatim (they are already JSON), so a replay ingests exactly them. */
+export function batchDocument(batch: Batch, reason: string, now = new Date()): DeadLetterDocument {
+  const head = JSON.stringify({
+    kind: 'batch',
+    batchId: batch.id,
+    table: batch.table,
+    reason,
+    failedAt: now.toISOString(),
+    count: batch.rows.length,
+  });
+  const body = `${head.slice(0, -1)},"rows":[${batch.rows.join(',')}]}`;
+  return {
+    name: `batches/${batch.table}/${datePath(now)}/${stamp(now)}-${batch.id}.json`,
+    body,
+    metadata: { kind: 'batch', table: batch.table, count: String(batch.rows.length) },
+  };
+}

@@ -1,0 +1,24 @@
+// The seam every sink sits behind: the batcher hands it whole batches of serialized rows.
+
+export interface Batch {
+  /** Unique id; also a natural idempotency key for sinks that support one. */
+  id: string;
+  table: string;
+  /** One JSON line per row, exactly what is ingested. */
+  rows: string[];
+  /** UTF-8 bytes of the rows joined with newlines. */
+  bytes: number;
+  createdAt: Date;
+}
+
+export interface Sink {
+  readonly name: string;
+  /** Resolves once the batch is durable on the sink's side; throws PermanentError for non-retryable failures. */
+  write(batch: Batch): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** The batch as NDJSON bytes, one trailing newline. */
+export function batchPayload(batch: Batch): Buffer {
+  return Buffer.from(batch.rows.length ? batch.rows.join('\n') + '\n' : '', 'utf8');
+}

@@ -1,0 +1,88 @@
+// Decoded bytes -> candidate records: one JSON object, a JSON array, or NDJSON, chosen by
+// Content-Type; text/plain (what navigator.sendBeacon sends for a string) may hold any of them.
+import { IntakeError } from './body.js';
+
+/** A record on its way in: parsed value, or the reason it could not be parsed plus its raw text. */
+export interface Candidate {
+  /** 0-based position in the body (array element or line among the non-blank lines). */
+  index: number;
+  value?: unknown;
+  error?: string;
+  raw?: string;
+  /** 1-based line number, for line formats. */
+  line?: number;
+}
+
+export type BodyFormat = 'json' | 'ndjson' | 'sniff';
+
+const FORMATS: Record<string, BodyFormat> = {
+  'application/json': 'json',
+  'text/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'application/jsonlines': 'ndjson',
+  'text/plain': 'sniff',
+};
+
+/** The media type without parameters, lower case; '' when absent. */
+export function mediaType(contentType: string | null | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** Body format for a Content-Type; a missing type is sniffed; an unknown one is 415. */
+export function formatFor(contentType: string | null | undefined): BodyFormat {
+  const type = mediaType(contentType);
+  if (type === '') return 'sniff';
+  const format = FORMATS[type];
+  if (!format) throw new IntakeError(415, `unsupported Content-Type "${type}"; send application/json, application/x-ndjson or text/plain`);
+  return format;
+}
+
+const RAW_KEEP = 4096; // raw text kept per unparseable record, for the dead-letter entry
+
+export function bytesToText(bytes: Buffer): string {
+  // Lenient UTF-8 (bad bytes become U+FFFD) so one broken byte does not cost a whole batch.
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function parseLines(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  let lineNo = 0;
+  for (const rawLine of text.split('\n')) {
+    lineNo++;
+    const line = rawLine.trim();
+    if (line === '') continue;
+    const index = out.length;
+    try {
+      out.push({ index, value: JSON.parse(line), line: lineNo });
+    } catch (err) {
+      out.push({ index, error: `line ${lineNo}: invalid JSON (${(err as Error).message})`, raw: line.slice(0, RAW_KEEP), line: lineNo });
+    }
+  }
+  return out;
+}
+
+function fromValue(value: unknown): Candidate[] {
+  if (Array.isArray(value)) return value.map((v, index) => ({ index, value: v }));
+  return [{ index: 0, value }];
+}
+
+/** Splits a decoded body into candidates. Throws IntakeError(400) when nothing in it is JSON at all. */
+export function parseRecords(text: string, format: BodyFormat): Candidate[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new IntakeError(400, 'body is empty');
+  if (format === 'ndjson') return parseLines(trimmed);
+  try {
+    return fromValue(JSON.parse(trimmed));
+  } catch (err) {
+    // One JSON document that does not parse may still be NDJSON (several documents, one per line).
+    if (trimmed.includes('\n')) {
+      const lines = parseLines(trimmed);
+      if (lines.some((c) => c.error === undefined)) return lines;
+    }
+    throw new IntakeError(400, `body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,123 @@
+// validate -> enrich -> write: the one path every source ends in. A source adapter hands over
+// candidate records and says where they came from; nothing here knows more than that.
+import { createBeaconSchema, describeIssues, BEACON_FIELDS, type BeaconSchema, type BeaconLimits } from './beacon/schema.js';
+import { buildQoeEvent } from './beacon/row.js';
+import { QOE_EVENTS_TABLE, serializeQoeEvent, type Source } from './beacon/qoe-event.js';
+import type { Enricher, Sender } from './enrich/enricher.js';
+import type { Candidate } from './intake/records.js';
+import { NotDurableError, type GroupCommitBatcher } from './ingest/batcher.js';
+import type { DeadLetterStore, RejectedRecord } from './ingest/deadletter/store.js';
+
+export interface IntakeContext {
+  source: Source;
+  sourceRef: string | null;
+  receivedAt: Date;
+  sender: Sender;
+}
+
+export interface Rejection {
+  index: number;
+  errors: string[];
+}
+
+export interface PipelineResult {
+  accepted: number;
+  rejected: Rejection[];
+}
+
+export interface PipelineLimits extends BeaconLimits {
+  /** Serialized size cap of the Extra column (unknown fields) per record. */
+  maxExtraBytes: number;
+}
+
+const RAW_KEEP = 4096;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export class Pipeline {
+  private readonly schema: BeaconSchema;
+
+  constructor(
+    private readonly enricher: Enricher,
+    private readonly batcher: GroupCommitBatcher,
+    private readonly deadLetter: DeadLetterStore,
+    private readonly limits: PipelineLimits,
+  ) {
+    this.schema = createBeaconSchema(limits);
+  }
+
+  /** Unknown fields, or an error when they are too large (or too deep) to keep. */
+  private extras(record: Record<string, unknown>): { extra: Record<string, unknown> | null; error?: string } {
+    let entries: [string, unknown][] | undefined;
+    for (const key in record) {
+      if (!BEACON_FIELDS.has(key)) (entries ??= []).push([key, record[key]]);
+    }
+    if (!entries) return { extra: null };
+    // fromEntries defines own properties, so a "__proto__" key stays data and never a prototype.
+    const extra = Object.fromEntries(entries);
+    let size: number;
+    try {
+      size = JSON.stringify(extra).length;
+    } catch {
+      return { extra: null, error: 'extra fields: cannot be serialized (too deeply nested)' };
+    }
+    if (size > this.limits.maxExtraBytes) return { extra: null, error: `extra fields: larger than ${this.limits.maxExtraBytes} bytes` };
+    return { extra };
+  }
+
+  /** Validates and enriches every candidate, hands the rows to the batcher and the rejects to the dead-letter store. */
+  async process(candidates: Candidate[], ctx: IntakeContext): Promise<PipelineResult> {
+    const senderDims = this.enricher.forSender(ctx.sender);
+    const receivedAt = ctx.receivedAt.toISOString();
+    const origin = { source: ctx.source, sourceRef: ctx.sourceRef, receivedAt };
+    const rows: string[] = [];
+    const rejected: RejectedRecord[] = [];
+
+    for (const c of candidates) {
+      if (c.error !== undefined) {
+        rejected.push({ index: c.index, errors: [c.error], raw: c.raw });
+        continue;
+      }
+      if (!isPlainObject(c.value)) {
+        rejected.push({ index: c.index, errors: ['record must be a JSON object'], record: c.value });
+        continue;
+      }
+      const parsed = this.schema.safeParse(c.value);
+      if (!parsed.success) {
+        rejected.push({ index: c.index, errors: describeIssues(parsed.error), record: c.value });
+        continue;
+      }
+      const { extra, error } = this.extras(c.value);
+      if (error) {
+        rejected.push({ index: c.index, errors: [error], raw: safeRaw(c.value) });
+        continue;
+      }
+      const dims = this.enricher.forRecord(parsed.data, senderDims);
+      rows.push(serializeQoeEvent(buildQoeEvent(parsed.data, extra, dims, origin)));
+    }
+
+    const writes: Promise<unknown>[] = [];
+    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows));
+    if (rejected.length) {
+      writes.push(
+        this.deadLetter
+          .writeRejected({ source: ctx.source, sourceRef: ctx.sourceRef, receivedAt: ctx.receivedAt, records: rejected })
+          .catch((err: unknown) => {
+            throw new NotDurableError(`rejected records could not be kept: ${(err as Error).message}`);
+          }),
+      );
+    }
+    await Promise.all(writes);
+    return { accepted: rows.length, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
+  }
+}
+
+function safeRaw(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? '').slice(0, RAW_KEEP);
+  } catch {
+    return '[unserializable]';
+  }
+}

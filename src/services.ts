@@ -1,0 +1,54 @@
+// Composition root: builds the shared pipeline once per process from the one Config.
+import { loadConfig, type Config } from './config.js';
+import { Enricher } from './enrich/enricher.js';
+import { GroupCommitBatcher, type BatcherLog } from './ingest/batcher.js';
+import { createDeadLetterStore } from './ingest/deadletter/index.js';
+import type { DeadLetterStore } from './ingest/deadletter/store.js';
+import type { Sink } from './ingest/sink.js';
+import { createSink } from './ingest/sinks/index.js';
+import { Pipeline } from './pipeline.js';
+
+export interface Services {
+  config: Config;
+  pipeline: Pipeline;
+  batcher: GroupCommitBatcher;
+  deadLetter: DeadLetterStore;
+  sink: Sink;
+}
+
+export interface ServiceOverrides {
+  sink?: Sink;
+  deadLetter?: DeadLetterStore;
+  log?: BatcherLog;
+}
+
+const consoleLog: BatcherLog = (level, message) => console[level](`[qoe] ${message}`);
+
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const enricher = await Enricher.create(config.enrich);
+  const sink = overrides.sink ?? (await createSink(config));
+  const deadLetter = overrides.deadLetter ?? createDeadLetterStore(config);
+  const batcher = new GroupCommitBatcher(sink, deadLetter, { ...config.batch, retry: config.retry }, overrides.log ?? consoleLog);
+  const pipeline = new Pipeline(enricher, batcher, deadLetter, {
+    maxStringLength: config.http.maxStringLength,
+    maxUrlLength: config.http.maxUrlLength,
+    maxExtraBytes: 8192,
+  });
+  return { config, pipeline, batcher, deadLetter, sink };
+}
+
+let shared: Promise<Services> | undefined;
+
+/** The process-wide services, built on first use (function instances reuse them across invocations). */
+export function getServices(): Promise<Services> {
+  shared ??= createServices(loadConfig()).catch((err) => {
+    shared = undefined; // a bad setting fixed by a restart of the host should not stick
+    throw err;
+  });
+  return shared;
+}
+
+/** For tests and the local host: use these services instead of building from the environment. */
+export function setServices(services: Services | Promise<Services> | undefined): void {
+  shared = services === undefined ? undefined : Promise.resolve(services);
+}
