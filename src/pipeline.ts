@@ -25,6 +25,12 @@ export interface PipelineResult {
   rejected: Rejection[];
 }
 
+export interface PreparedRecords {
+  /** Serialized QoeEvent rows. */
+  rows: string[];
+  rejected: RejectedRecord[];
+}
+
 export interface PipelineLimits extends BeaconLimits {
   /** Serialized size cap of the Extra column (unknown fields) per record. */
   maxExtraBytes: number;
@@ -67,8 +73,8 @@ export class Pipeline {
     return { extra };
   }
 
-  /** Validates and enriches every candidate, hands the rows to the batcher and the rejects to the dead-letter store. */
-  async process(candidates: Candidate[], ctx: IntakeContext): Promise<PipelineResult> {
+  /** Validates, enriches and serializes every candidate (no I/O): rows for the sink, rejects for the dead-letter store. */
+  prepare(candidates: Candidate[], ctx: IntakeContext): PreparedRecords {
     const senderDims = this.enricher.forSender(ctx.sender);
     const receivedAt = ctx.receivedAt.toISOString();
     const origin = { source: ctx.source, sourceRef: ctx.sourceRef, receivedAt };
@@ -97,6 +103,12 @@ export class Pipeline {
       const dims = this.enricher.forRecord(parsed.data, senderDims);
       rows.push(serializeQoeEvent(buildQoeEvent(parsed.data, extra, dims, origin)));
     }
+    return { rows, rejected };
+  }
+
+  /** prepare(), then hands the rows to the batcher and the rejects to the dead-letter store; resolves once both are durable. */
+  async process(candidates: Candidate[], ctx: IntakeContext): Promise<PipelineResult> {
+    const { rows, rejected } = this.prepare(candidates, ctx);
 
     const writes: Promise<unknown>[] = [];
     if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows));

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, settingsSchema } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults: file sink, Azurite storage, shipped country database', () => {
+    const c = loadConfig({});
+    expect(c.sink).toBe('file');
+    expect(c.storageIsLocal).toBe(true);
+    expect(c.enrich.countryDb).toMatch(/geo-whois-asn-country\.mmdb$/);
+    expect(c.http.maxBodyBytes).toBe(1024 * 1024);
+    expect(c.http.maxDecodedBytes).toBe(8 * 1024 * 1024);
+    expect(c.batch.maxBytes).toBeLessThan(4 * 1000 * 1000);
+  });
+
+  it('chooses the Kusto sink when a cluster is configured and derives the ingestion URI', () => {
+    const c = loadConfig({ KUSTO_CLUSTER_URI: 'https://mycluster.westeurope.kusto.windows.net' });
+    expect(c.sink).toBe('kusto');
+    expect(c.kusto.ingestUri).toBe('https://ingest-mycluster.westeurope.kusto.windows.net');
+  });
+
+  it('parses lists and JSON settings', () => {
+    const c = loadConfig({
+      QOE_CORS_ORIGINS: 'https://a.example, https://b.example',
+      QOE_CDN_RULES: '[{"hostSuffix":"cdn.example.net","cdn":"OurCDN"}]',
+    });
+    expect(c.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.enrich.cdnRules).toEqual([{ hostSuffix: 'cdn.example.net', cdn: 'OurCDN' }]);
+  });
+
+  it('names every bad setting', () => {
+    expect(() => loadConfig({ QOE_MAX_BODY_BYTES: 'lots', QOE_CDN_RULES: '{nope' })).toThrowError(ConfigError);
+    try {
+      loadConfig({ QOE_MAX_BODY_BYTES: 'lots', QOE_CDN_RULES: '{nope' });
+    } catch (e) {
+      expect((e as Error).message).toContain('QOE_MAX_BODY_BYTES');
+      expect((e as Error).message).toContain('QOE_CDN_RULES');
+    }
+    expect(() => loadConfig({ QOE_SINK: 'kusto' })).toThrowError(/KUSTO_CLUSTER_URI/);
+  });
+
+  it('local.settings.sample.json lists exactly the settings the schema reads', async () => {
+    const sample = JSON.parse(await readFile(new URL('../local.settings.sample.json', import.meta.url), 'utf8'));
+    const keys = Object.keys(sample.Values).filter((k) => k !== 'FUNCTIONS_WORKER_RUNTIME');
+    expect(keys.sort()).toEqual(Object.keys(settingsSchema.shape).sort());
+    // and every sample value is itself valid
+    expect(() => loadConfig(sample.Values)).not.toThrow();
+  });
+});
