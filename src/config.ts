@@ -107,6 +107,12 @@ export const settingsSchema = z.object({
   /** Ingestion (DM) URI; default: the engine URI with `ingest-` prefixed to the host. */
   KUSTO_INGEST_URI: z.string().default(''),
   KUSTO_DATABASE: z.string().default('qoe'),
+  /** `managed-streaming` (low latency, falls back to queued by itself) or `queued` (cheapest). */
+  KUSTO_INGEST_MODE: z.enum(['managed-streaming', 'queued']).default('managed-streaming'),
+  /** A fixed bearer token instead of DefaultAzureCredential (tests, or a token minted elsewhere). */
+  KUSTO_ACCESS_TOKEN: z.string().default(''),
+  /** Queued-ingestion status reporting: none, failures, all. */
+  KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('none'),
 
   // --- local host ---------------------------------------------------------------------------
   QOE_LOCAL_PORT: int(7071, 0),
@@ -142,7 +148,14 @@ export interface Config {
   sink: 'file' | 'kusto';
   fileSink: { dir: string; windowSeconds: number };
   deadLetter: { store: 'blob' | 'file'; container: string; dir: string };
-  kusto: { clusterUri: string; ingestUri: string; database: string };
+  kusto: {
+    clusterUri: string;
+    ingestUri: string;
+    database: string;
+    mode: Settings['KUSTO_INGEST_MODE'];
+    accessToken?: string;
+    reportStatus: Settings['KUSTO_REPORT_STATUS'];
+  };
   localPort: number;
 }
 
@@ -210,6 +223,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clusterUri: cluster,
       ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
       database: s.KUSTO_DATABASE,
+      mode: s.KUSTO_INGEST_MODE,
+      accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
+      reportStatus: s.KUSTO_REPORT_STATUS,
     },
     localPort: s.QOE_LOCAL_PORT,
   };

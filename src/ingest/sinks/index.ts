@@ -1,13 +1,21 @@
+import { QOE_EVENTS_MAPPING, QOE_EVENTS_TABLE } from '../../beacon/qoe-event.js';
 import type { Config } from '../../config.js';
 import type { Sink } from '../sink.js';
 import { FileSink } from './file.js';
 
-/** The sink the configuration asks for. */
+/** Ingestion mapping per table, as kql/ names them. */
+export function mappingFor(table: string): string {
+  return table === QOE_EVENTS_TABLE ? QOE_EVENTS_MAPPING : `${table}_json`;
+}
+
+/** The sink the configuration asks for. The Kusto SDK is loaded only when a cluster is configured. */
 export async function createSink(config: Config): Promise<Sink> {
   switch (config.sink) {
     case 'file':
       return new FileSink(config.fileSink.dir, config.fileSink.windowSeconds);
-    case 'kusto':
-      throw new Error('the Kusto sink is not available in this build; set QOE_SINK=file');
+    case 'kusto': {
+      const { KustoSink } = await import('./kusto.js');
+      return new KustoSink({ ...config.kusto, mappingFor });
+    }
   }
 }
