@@ -11,10 +11,10 @@ import {
   DataFormat,
   IngestClient,
   IngestionProperties,
-  ManagedStreamingIngestClient,
   ReportLevel,
   ReportMethod,
   StreamDescriptor,
+  StreamingIngestClient,
 } from 'azure-kusto-ingest';
 import { PermanentError, type RetryAfterHint } from '../retry.js';
 import { batchPayload, type Batch, type Sink } from '../sink.js';
@@ -34,8 +34,10 @@ export interface KustoSinkOptions {
   accessToken?: string;
   /** Queued ingestion status reporting: off by default (it costs a table write per blob). */
   reportStatus?: 'none' | 'failures' | 'all';
-  /** Managed streaming's own retry before it falls back to queued (seconds; SDK default 1). */
-  streamingRetrySleepSecs?: number;
+  /** Time allowed for one ingestion call before it counts as a transient failure. */
+  timeoutMs?: number;
+  /** Told when managed streaming fell back to queued ingestion, and why. */
+  onFallback?: (reason: string) => void;
 }
 
 /** HTTP statuses that retrying will not fix. 408 and 429 are not among them. */
@@ -79,23 +81,22 @@ function connection(uri: string, opts: KustoSinkOptions): KustoConnectionStringB
     : KustoConnectionStringBuilder.withTokenCredential(uri, new DefaultAzureCredential());
 }
 
+/**
+ * Managed streaming is composed here from the SDK's StreamingIngestClient and IngestClient rather
+ * than taken from ManagedStreamingIngestClient: that client looks for `@permanent` on the thrown
+ * error, which axios errors never carry, so it retries a bad mapping or an unknown table and then
+ * queues it, where it fails out of sight. Here a permanent answer is dead-lettered at once, and a
+ * transient streaming failure (throttling, 5xx, timeout, reset) falls back to queued ingestion.
+ */
 export class KustoSink implements Sink {
   readonly name: string;
-  private readonly client: IngestClient | ManagedStreamingIngestClient;
+  private readonly queued: IngestClient;
+  private readonly streaming?: StreamingIngestClient;
 
   constructor(private readonly opts: KustoSinkOptions) {
     this.name = `kusto-${opts.mode}`;
-    const dm = connection(opts.ingestUri, opts);
-    if (opts.mode === 'queued') {
-      this.client = new IngestClient(dm);
-    } else {
-      const managed = new ManagedStreamingIngestClient(connection(opts.clusterUri, opts), dm);
-      if (opts.streamingRetrySleepSecs !== undefined) {
-        // The SDK keeps these private; they set its own streaming retry before the queued fallback.
-        Object.assign(managed, { baseSleepTimeSecs: opts.streamingRetrySleepSecs, baseJitterSecs: opts.streamingRetrySleepSecs });
-      }
-      this.client = managed;
-    }
+    this.queued = new IngestClient(connection(opts.ingestUri, opts));
+    if (opts.mode === 'managed-streaming') this.streaming = new StreamingIngestClient(connection(opts.clusterUri, opts));
   }
 
   private properties(table: string): IngestionProperties {
@@ -112,18 +113,42 @@ export class KustoSink implements Sink {
     });
   }
 
-  async write(batch: Batch): Promise<void> {
-    const body = await gzip(batchPayload(batch));
-    // A Readable of one Buffer: ManagedStreamingIngestClient crashes the process on string chunks.
-    const descriptor = new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
+  /** One SDK call under a deadline; a hang becomes a transient error instead of a stuck batch. */
+  private async call(op: () => Promise<unknown>): Promise<void> {
+    const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      await this.client.ingestFromStream(descriptor, this.properties(batch.table));
+      await Promise.race([op(), deadline]);
     } catch (err) {
       throw classifyKustoError(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
+  async write(batch: Batch): Promise<void> {
+    const body = await gzip(batchPayload(batch));
+    // A fresh Readable of one Buffer per call: the SDK consumes it, and string chunks crash it.
+    const descriptor = () => new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
+    const props = this.properties(batch.table);
+    if (this.streaming) {
+      const streaming = this.streaming;
+      try {
+        await this.call(() => streaming.ingestFromStream(descriptor(), props));
+        return;
+      } catch (err) {
+        if (err instanceof PermanentError) throw err;
+        this.opts.onFallback?.((err as Error).message);
+      }
+    }
+    await this.call(() => this.queued.ingestFromStream(descriptor(), props));
+  }
+
   async close(): Promise<void> {
-    this.client.close();
+    this.streaming?.close();
+    this.queued.close();
   }
 }

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KustoSink, classifyKustoError, sanitize } from '../../../src/ingest/sinks/kusto.js';
+import { PermanentError } from '../../../src/ingest/retry.js';
+import type { Batch } from '../../../src/ingest/sink.js';
+import { startKustoStub, type KustoStub } from '../../support/kusto-stub.js';
+
+let stub: KustoStub | undefined;
+afterEach(async () => {
+  await stub?.close();
+  stub = undefined;
+});
+
+const batch = (rows: object[], table = 'QoeEvents'): Batch => {
+  const lines = rows.map((r) => JSON.stringify(r));
+  return { id: crypto.randomUUID(), table, rows: lines, bytes: lines.join('\n').length + 1, createdAt: new Date() };
+};
+
+function sink(s: KustoStub, over: Partial<ConstructorParameters<typeof KustoSink>[0]> = {}) {
+  return new KustoSink({
+    clusterUri: s.url,
+    ingestUri: s.url,
+    database: 'qoe',
+    mode: 'managed-streaming',
+    mappingFor: (t) => `${t}_json`,
+    accessToken: 'test-token',
+    timeoutMs: 2000,
+    ...over,
+  });
+}
+
+describe('KustoSink (managed streaming, real SDK against a loopback stub)', () => {
+  it('streams gzip JSON lines to the configured database and table with the mapping reference', async () => {
+    stub = await startKustoStub();
+    const rows = [
+      { SessionId: 's1', Seq: 1, EventType: 'play' },
+      { SessionId: 's1', Seq: 2, EventType: 'heartbeat' },
+      { SessionId: 's2', Seq: 1, EventType: 'start' },
+    ];
+    await sink(stub).write(batch(rows));
+    expect(stub.streaming).toHaveLength(1);
+    const call = stub.streaming[0]!;
+    expect(call).toMatchObject({ database: 'qoe', table: 'QoeEvents', streamFormat: 'json', mappingName: 'QoeEvents_json', contentEncoding: 'gzip' });
+    expect(call.authorization).toBe('Bearer test-token');
+    expect(call.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(rows);
+  });
+
+  it('turns a 400 into a PermanentError without falling back to queued', async () => {
+    stub = await startKustoStub();
+    stub.streamingFaults.push({ status: 400, body: { error: { code: 'BadRequest', message: "Mapping reference 'QoeEvents_json' wasn't found" } } });
+    const fallbacks: string[] = [];
+    const err = await sink(stub, { onFallback: (r) => fallbacks.push(r) })
+      .write(batch([{ a: 1 }]))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toMatch(/400.*Mapping reference/);
+    expect(fallbacks).toEqual([]);
+    expect(stub.mgmt).toHaveLength(0); // no queued attempt
+  });
+
+  it('falls back to queued on throttling; a failing queued path surfaces as a transient error', async () => {
+    stub = await startKustoStub(); // no storage resources: the queued path cannot work here
+    stub.streamingFaults.push({ status: 429, headers: { 'retry-after': '2' } });
+    stub.mgmtFaults.push({ status: 503 });
+    const fallbacks: string[] = [];
+    const err = await sink(stub, { onFallback: (r) => fallbacks.push(r) })
+      .write(batch([{ a: 1 }]))
+      .catch((e: unknown) => e);
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0]).toMatch(/429/);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(PermanentError);
+    expect(stub.mgmt[0]!.csl).toMatch(/^\.get ingestion resources/);
+  });
+});
+
+describe('classifyKustoError', () => {
+  it('classifies by HTTP status and keeps the Retry-After hint', () => {
+    expect(classifyKustoError({ message: 'x', response: { status: 403 } })).toBeInstanceOf(PermanentError);
+    expect(classifyKustoError({ message: 'x', response: { status: 404 } })).toBeInstanceOf(PermanentError);
+    const throttled = classifyKustoError({ message: 'x', inner: { response: { status: 429, headers: { 'retry-after': '3' } } } });
+    expect(throttled).not.toBeInstanceOf(PermanentError);
+    expect((throttled as { retryAfterMs?: number }).retryAfterMs).toBe(3000);
+    expect(classifyKustoError({ message: 'x', response: { status: 500 } })).not.toBeInstanceOf(PermanentError);
+    expect(classifyKustoError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).not.toBeInstanceOf(PermanentError);
+  });
+
+  it('never lets a SAS signature or bearer token through', () => {
+    const s = sanitize('PUT https://acc.blob.core.windows.net/c/b?sv=2024&sig=SECRETSIG&se=2030 failed; Authorization: Bearer eyJabc.def');
+    expect(s).not.toContain('SECRETSIG');
+    expect(s).not.toContain('eyJabc');
+  });
+});
