@@ -1,8 +1,10 @@
 // npm run bench: every benchmark section, figures printed, ratios against baselines measured in the same run.
+import { benchKusto } from './kusto.js';
 import { benchPipeline } from './pipeline.js';
 
 const sections: Record<string, () => Promise<unknown>> = {
   pipeline: benchPipeline,
+  kusto: () => benchKusto(),
 };
 
 const only = process.argv.slice(2);

@@ -14,6 +14,8 @@ export interface StreamingCall {
   authorization: string | undefined;
   /** Body, gunzipped when gzip-encoded. */
   text: string;
+  /** Bytes on the wire. */
+  wireBytes: number;
 }
 
 export interface MgmtCall {
@@ -137,6 +139,7 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
           contentEncoding: encoding,
           authorization: req.headers.authorization,
           text,
+          wireBytes: body.length,
         });
         return send(res, 200, v1([{ columns: [{ name: 'ConsumedRecordsCount', type: 'long' }], rows: [[text.split('\n').filter(Boolean).length]] }]));
       }
