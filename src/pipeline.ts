@@ -1,6 +1,7 @@
 // validate -> enrich -> write: the one path every source ends in. A source adapter hands over
 // candidate records and says where they came from; nothing here knows more than that.
-import { createBeaconSchema, describeIssues, BEACON_FIELDS, type BeaconSchema, type BeaconLimits } from './beacon/schema.js';
+import { BEACON_FIELDS, type BeaconLimits } from './beacon/schema.js';
+import { createBeaconValidator, type BeaconValidator } from './beacon/validate.js';
 import { buildQoeEvent } from './beacon/row.js';
 import { QOE_EVENTS_TABLE, serializeQoeEvent, type Source } from './beacon/qoe-event.js';
 import type { Enricher, Sender } from './enrich/enricher.js';
@@ -43,7 +44,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 export class Pipeline {
-  private readonly schema: BeaconSchema;
+  private readonly validator: BeaconValidator;
 
   constructor(
     private readonly enricher: Enricher,
@@ -51,7 +52,7 @@ export class Pipeline {
     private readonly deadLetter: DeadLetterStore,
     private readonly limits: PipelineLimits,
   ) {
-    this.schema = createBeaconSchema(limits);
+    this.validator = createBeaconValidator(limits);
   }
 
   /** Unknown fields, or an error when they are too large (or too deep) to keep. */
@@ -90,9 +91,9 @@ export class Pipeline {
         rejected.push({ index: c.index, errors: ['record must be a JSON object'], record: c.value });
         continue;
       }
-      const parsed = this.schema.safeParse(c.value);
-      if (!parsed.success) {
-        rejected.push({ index: c.index, errors: describeIssues(parsed.error), record: c.value });
+      const checked = this.validator.validate(c.value);
+      if (!checked.ok) {
+        rejected.push({ index: c.index, errors: checked.errors, record: c.value });
         continue;
       }
       const { extra, error } = this.extras(c.value);
@@ -100,8 +101,8 @@ export class Pipeline {
         rejected.push({ index: c.index, errors: [error], raw: safeRaw(c.value) });
         continue;
       }
-      const dims = this.enricher.forRecord(parsed.data, senderDims);
-      rows.push(serializeQoeEvent(buildQoeEvent(parsed.data, extra, dims, origin)));
+      const recordDims = this.enricher.forRecord(checked.beacon);
+      rows.push(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, senderDims, recordDims, origin)));
     }
     return { rows, rejected };
   }

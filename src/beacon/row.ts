@@ -2,8 +2,8 @@
 import type { Beacon } from './schema.js';
 import { SCHEMA_VERSION, type QoeEvent, type Source } from './qoe-event.js';
 
-/** What enrichment found out about the sender (per request) and about this record. */
-export interface Dimensions {
+/** What enrichment found out about the sender: once per request or file. */
+export interface SenderDimensions {
   country: string | null;
   region: string | null;
   city: string | null;
@@ -15,6 +15,10 @@ export interface Dimensions {
   browser: string | null;
   browserVersion: string | null;
   deviceType: string | null;
+}
+
+/** What enrichment found out about one record. */
+export interface RecordDimensions {
   contentId: string | null;
   cdn: string | null;
   manifestUrl: string | null;
@@ -33,7 +37,7 @@ function toIso(ts: number | string): string {
   return new Date(typeof ts === 'number' ? ts : Date.parse(ts)).toISOString();
 }
 
-export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, d: Dimensions, o: RowOrigin): QoeEvent {
+export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, d: SenderDimensions, r: RecordDimensions, o: RowOrigin): QoeEvent {
   return {
     Timestamp: toIso(b.ts),
     ReceivedAt: o.receivedAt,
@@ -41,8 +45,8 @@ export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, 
     SessionId: b.sessionId,
     Seq: opt(b.seq),
     ViewerId: opt(b.viewerId),
-    ContentId: d.contentId,
-    ManifestUrl: d.manifestUrl,
+    ContentId: r.contentId,
+    ManifestUrl: r.manifestUrl,
     StreamType: opt(b.streamType),
     StreamingFormat: opt(b.streamingFormat),
     PlayerName: opt(b.playerName),
@@ -71,7 +75,7 @@ export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, 
     Browser: d.browser,
     BrowserVersion: d.browserVersion,
     DeviceType: d.deviceType,
-    Cdn: d.cdn,
+    Cdn: r.cdn,
     Source: o.source,
     SourceRef: o.sourceRef,
     Cmcd: b.cmcd ?? null,

@@ -26,17 +26,23 @@ export const BUILT_IN_CDN_RULES: readonly CdnRule[] = Object.freeze([
   ...['llnwd.net', 'llnw.net', 'llnwi.net', 'edgecastcdn.net', 'systemcdn.net', 'edgio.net', 'edgio.link', 'vo.llnwd.net'].map((h) => ({ hostSuffix: h, cdn: 'Edgio' })),
 ]);
 
-function hostOf(hostOrUrl: string): string | null {
-  const s = hostOrUrl.trim().toLowerCase();
-  if (!s) return null;
-  if (s.includes('://')) {
-    try {
-      return new URL(s).hostname;
-    } catch {
-      return null;
-    }
+/** The host of a bare host name or a URL, lower case, without port or credentials. No URL object: this runs per record. */
+export function hostOf(hostOrUrl: string): string | null {
+  let s = hostOrUrl.trim();
+  const scheme = s.indexOf('://');
+  if (scheme >= 0) s = s.slice(scheme + 3);
+  let end = s.length;
+  for (const stop of ['/', '?', '#']) {
+    const i = s.indexOf(stop);
+    if (i >= 0 && i < end) end = i;
   }
-  return s.split('/')[0]!.split(':')[0]!;
+  s = s.slice(0, end);
+  const at = s.lastIndexOf('@');
+  if (at >= 0) s = s.slice(at + 1);
+  if (s.startsWith('[')) return null; // an IPv6 literal names no CDN
+  const colon = s.indexOf(':');
+  if (colon >= 0) s = s.slice(0, colon);
+  return s ? s.toLowerCase() : null;
 }
 
 /** Header-based hints, first match wins. Header names are lower-cased by the caller. */

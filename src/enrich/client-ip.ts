@@ -49,7 +49,7 @@ export function resolveClientIp(
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 tails included). */
-function expandV6(ip: string): number[] | undefined {
+export function expandV6(ip: string): number[] | undefined {
   let s = ip;
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
   if (v4) {

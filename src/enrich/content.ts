@@ -10,7 +10,9 @@ export interface ContentIdRule {
 /** The URL without query string and fragment (they carry tokens and session ids); null when empty. */
 export function stripQuery(url: string | undefined): string | null {
   if (!url) return null;
-  const cut = url.search(/[?#]/);
+  const q = url.indexOf('?');
+  const h = url.indexOf('#');
+  const cut = q < 0 ? h : h < 0 ? q : Math.min(q, h);
   const out = cut < 0 ? url : url.slice(0, cut);
   return out === '' ? null : out;
 }

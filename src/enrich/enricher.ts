@@ -1,7 +1,7 @@
 // All dimensions in one place: sender dimensions (geo, device, IP prefix) are worked out once per
 // request or file, record dimensions (content, CDN, manifest URL) once per record.
 import type { Beacon } from '../beacon/schema.js';
-import type { Dimensions } from '../beacon/row.js';
+import type { RecordDimensions, SenderDimensions } from '../beacon/row.js';
 import { CdnResolver, type CdnRule } from './cdn.js';
 import { ipPrefix } from './client-ip.js';
 import { ContentIdResolver, stripQuery, type ContentIdRule } from './content.js';
@@ -23,8 +23,6 @@ export interface Sender {
   userAgent?: string;
   clientHints?: ClientHints;
 }
-
-export type SenderDimensions = Omit<Dimensions, 'contentId' | 'cdn' | 'manifestUrl'>;
 
 export class Enricher {
   private constructor(
@@ -57,13 +55,12 @@ export class Enricher {
     };
   }
 
-  forRecord(b: Beacon, sender: SenderDimensions): Dimensions {
+  forRecord(b: Beacon): RecordDimensions {
     const cmcd = b.cmcd;
     const cmcdCid = typeof cmcd?.cid === 'string' ? cmcd.cid : undefined;
     const cmcdCdn = typeof cmcd?.cdn === 'string' ? cmcd.cdn : undefined;
     const manifestUrl = stripQuery(b.manifestUrl);
     return {
-      ...sender,
       manifestUrl,
       contentId: this.content.resolve(b.contentId, cmcdCid, b.manifestUrl),
       cdn: this.cdn.resolve({ beaconCdn: b.cdn, cmcdCdn, hosts: [b.cdnHost, b.manifestUrl], headers: b.cdnHeaders }),

@@ -1,7 +1,7 @@
 // Geo from mmdb files, readers opened once per process. The default country database is the CC0
 // one that @ip-location-db ships; MaxMind GeoIP2/GeoLite2 City and ASN files add region, city, ASN.
-import { BlockList } from 'node:net';
 import maxmind, { type Reader, type Response } from 'maxmind';
+import { expandV6 } from './client-ip.js';
 
 export interface GeoInfo {
   country: string | null;
@@ -20,17 +20,31 @@ export interface GeoOptions {
 const NO_GEO: GeoInfo = Object.freeze({ country: null, region: null, city: null, asn: null, asnOrg: null });
 
 // Addresses that say nothing about where a viewer is: private, loopback, link-local, CGNAT, ULA,
-// documentation and benchmarking ranges.
-const UNROUTABLE = new BlockList();
-for (const [net, bits] of [
+// multicast, documentation and benchmarking ranges. Plain integer tests: this runs per request.
+const V4_RANGES: Array<[number, number]> = [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) UNROUTABLE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['2001:db8::', 32], ['ff00::', 8]] as const) UNROUTABLE.addSubnet(net, bits, 'ipv6');
+  ['224.0.0.0', 3],
+].map(([net, bits]) => {
+  const mask = bits === 0 ? 0 : (~0 << (32 - (bits as number))) >>> 0;
+  return [(v4ToInt(net as string) & mask) >>> 0, mask];
+});
+
+function v4ToInt(ip: string): number {
+  const p = ip.split('.');
+  return ((+p[0]! << 24) | (+p[1]! << 16) | (+p[2]! << 8) | +p[3]!) >>> 0;
+}
 
 export function isUnroutable(ip: string): boolean {
-  return UNROUTABLE.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
+  if (!ip.includes(':')) {
+    const n = v4ToInt(ip);
+    return V4_RANGES.some(([net, mask]) => ((n & mask) >>> 0) === net);
+  }
+  const g = expandV6(ip);
+  if (!g) return true;
+  const [g0, g1] = g as [number, number];
+  if (g.slice(0, 7).every((x) => x === 0) && g[7]! <= 1) return true; // :: and ::1
+  return (g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfe80 || (g0 & 0xff00) === 0xff00 || (g0 === 0x2001 && g1 === 0x0db8);
 }
 
 type AnyRecord = Record<string, unknown> & {
