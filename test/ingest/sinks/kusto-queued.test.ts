@@ -73,7 +73,7 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
     const [message, ...more] = await drainQueue();
     expect(more).toEqual([]);
     expect(message).toMatchObject({ DatabaseName: 'qoe', TableName: 'QoeEvents', RetainBlobOnSuccess: true });
-    expect(message!.AdditionalProperties).toMatchObject({ format: 'json', ingestionMappingReference: 'QoeEvents_json', ingestionMappingType: 'json', authorizationContext: 'stub-identity-token' });
+    expect(message!.AdditionalProperties).toMatchObject({ format: 'json', ingestionMappingReference: 'QoeEvents_json', authorizationContext: 'stub-identity-token' });
     expect(await blobRows(message!.BlobPath)).toEqual(rows);
     expect(stub.mgmt.map((c) => c.csl)).toEqual(expect.arrayContaining(['.get ingestion resources', '.get kusto identity token']));
     await sink.close();
