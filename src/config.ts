@@ -83,6 +83,15 @@ export const settingsSchema = z.object({
   /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
   QOE_CDN_RULES: jsonSetting(z.array(cdnRule), []),
 
+  // --- blob drops (Event Grid) -------------------------------------------------------------
+  /** Containers whose BlobCreated events are ingested, comma separated. */
+  QOE_BLOB_CONTAINERS: csv.default(['telemetry']),
+  /** Optional blob name prefixes within them, comma separated (empty: all). */
+  QOE_BLOB_PREFIXES: csv.default([]),
+  /** Records per durable chunk (and per checkpoint) when reading a file. */
+  QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
+  QOE_CHECKPOINT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('blobcheckpoints'),
+
   // --- batching and sinks -------------------------------------------------------------------
   /** `file` (default without a cluster) or `kusto`. */
   QOE_SINK: z.enum(['file', 'kusto', 'auto']).default('auto'),
@@ -143,6 +152,7 @@ export interface Config {
     contentIdRules: z.output<typeof contentIdRule>[];
     cdnRules: z.output<typeof cdnRule>[];
   };
+  blob: { containers: string[]; prefixes: string[]; chunkRecords: number; checkpointTable: string };
   batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   sink: 'file' | 'kusto';
@@ -210,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contentIdRules: s.QOE_CONTENT_ID_RULES,
       cdnRules: s.QOE_CDN_RULES,
     },
+    blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
     batch: { maxRecords: s.QOE_BATCH_MAX_RECORDS, maxBytes: s.QOE_BATCH_MAX_BYTES, maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS },
     retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
     sink,
