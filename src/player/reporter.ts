@@ -29,6 +29,8 @@ const CDN_HEADERS = /^(server|via|x-cache|x-served-by|cf-ray|x-amz-cf-(pop|id)|x
 const FATAL_CODES = [10, 11, 23, 24, 25, 31, 32, 34, 35];
 
 const MAX_TEXT = 500;
+/** The same non-fatal error (code and message) is reported at most once in this time. */
+const ERROR_REPEAT_MS = 10_000;
 
 interface Session {
   id: string;
@@ -44,6 +46,8 @@ interface Session {
   resumed?: boolean;
   stallAt?: number;
   ended?: boolean;
+  /** Last report time per non-fatal error (code + message), to keep a retrying failure from flooding. */
+  errors?: Record<string, number>;
 }
 
 const now = () => Date.now();
@@ -211,12 +215,15 @@ export function attachQoeReporter(player: DashPlayerLike, options: QoeReporterOp
       message = e && e.event && (typeof e.event === 'string' ? e.event : e.event.message || e.event.url);
       fatal = code === 'manifestError' || code === 'mediasource' || code === 'capability';
     }
+    const errorCode = typeof code === 'string' ? code.slice(0, 64) : code;
+    const errorMessage = message === undefined || message === null ? undefined : String(message).slice(0, MAX_TEXT);
+    const key = `${errorCode}|${errorMessage}`;
+    const errors = s.errors || (s.errors = {});
+    if (!fatal && now() - (errors[key] || -Infinity) < ERROR_REPEAT_MS) return;
+    if (Object.keys(errors).length > 50) s.errors = {};
+    s.errors![key] = now();
     if (!s.started && !s.ended) begin(); // a session that never got going still gets its rows
-    emit('error', {
-      errorCode: typeof code === 'string' ? code.slice(0, 64) : code,
-      errorMessage: message === undefined || message === null ? undefined : String(message).slice(0, MAX_TEXT),
-      fatal,
-    });
+    emit('error', { errorCode, errorMessage, fatal });
     if (fatal) end('error');
   }
 

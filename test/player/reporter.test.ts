@@ -157,6 +157,20 @@ describe('attachQoeReporter: what is sent when', () => {
     expect(handle!.sessionId).toBe(last[0]!.sessionId);
   });
 
+  it('reports the same non-fatal error at most once in 10 s', async () => {
+    attach({ heartbeatSeconds: 3600 });
+    await startPlaying();
+    const fail = () => player.fire('error', { error: { code: 27, message: 'https://x/api/cmcd is not available' } });
+    for (let i = 0; i < 50; i++) fail();
+    player.fire('error', { error: { code: 28, message: 'init segment is not available' } });
+    await tick(9000);
+    fail();
+    await tick(1000);
+    fail();
+    await tick(0);
+    expect(browser.beacons().filter((b) => b.event === 'error').map((b) => b.errorCode)).toEqual([27, 28, 27]);
+  });
+
   it('reports media element errors as fatal and dash.js 4-style string errors', async () => {
     attach();
     player.fire('error', { error: 'download', event: { id: 'content', url: 'https://x/seg.m4s' } });
