@@ -88,7 +88,6 @@ describe('reporter in Chromium with dash.js 5.2.1 (script-tag build)', () => {
       expect(stallEnd.seq).toBeGreaterThan(stallStart.seq);
       expect(stallEnd.stallMs).toBeGreaterThan(500);
       const qualities = events.filter((b) => b.event === 'quality_change');
-      expect(qualities.some((q) => q.height === 720)).toBe(true);
       // a switch down: lower than the rendition the beacon before it reported
       const down = qualities.find((q) => q.bitrateKbps < events[q.seq - 1]!.bitrateKbps);
       expect(down, `a downswitch among ${JSON.stringify(events.map((b) => [b.event, b.height]))}`).toBeDefined();
