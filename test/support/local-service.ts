@@ -96,6 +96,7 @@ export async function startAzurite(): Promise<AzuriteProcess> {
     await waitForPort(queue, child, output, 30_000);
   } catch (err) {
     await stopProcess(child);
+    await rm(location, { recursive: true, force: true });
     throw err;
   }
   // Azurite's well-known development account (public, documented by Microsoft).
