@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -14,9 +14,9 @@ import { replayDeadLetters } from '../../src/ingest/deadletter/replay.js';
 import { mappingFor } from '../../src/ingest/sinks/index.js';
 import { KustoSink } from '../../src/ingest/sinks/kusto.js';
 import { handleBeaconRequest } from '../../src/intake/http.js';
-import { DEV_ACCOUNT, DEV_KEY, startAzurite, type Azurite } from '../../src/local/azurite.js';
+import { startAzurite, type Azurite } from '../../src/local/azurite.js';
 import { createServices, type Services } from '../../src/services.js';
-import { startKustoStub, type KustoStub } from '../support/kusto-stub.js';
+import { azuriteIngestionResources, startKustoStub, type KustoStub } from '../support/kusto-stub.js';
 import { httpRequest, invocationContext, validBeacon } from '../support/services.js';
 
 let dir: string;
@@ -25,23 +25,10 @@ let stub: KustoStub;
 let services: Services;
 let sink: KustoSink;
 
-async function sas(): Promise<string> {
-  return generateAccountSASQueryParameters(
-    { expiresOn: new Date(Date.now() + 3600_000), permissions: AccountSASPermissions.parse('racwdlup'), services: AccountSASServices.parse('bq').toString(), resourceTypes: AccountSASResourceTypes.parse('sco').toString() },
-    new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
-  ).toString();
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'faults-'));
   azurite = await startAzurite({ location: dir });
-  await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('ingest-temp').create();
-  await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('readyforaggregation').create();
-  const token = await sas();
-  stub = await startKustoStub({
-    container: `http://127.0.0.1:${azurite.blobPort}/${DEV_ACCOUNT}/ingest-temp?${token}`,
-    queue: `http://127.0.0.1:${azurite.queuePort}/${DEV_ACCOUNT}/readyforaggregation?${token}`,
-  });
+  stub = await startKustoStub(await azuriteIngestionResources(azurite));
   const config = loadConfig({
     AzureWebJobsStorage: azurite.connectionString,
     QOE_DATA_DIR: dir,

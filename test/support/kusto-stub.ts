@@ -182,3 +182,23 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
   stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return stub;
 }
+
+/**
+ * Staging storage for queued ingestion in Azurite: creates the container and queue the stub's
+ * `.get ingestion resources` names, with account-SAS URLs as a real cluster hands out.
+ */
+export async function azuriteIngestionResources(azurite: { connectionString: string; blobPort: number; queuePort: number }): Promise<StorageResources> {
+  const { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, generateAccountSASQueryParameters, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  const { QueueServiceClient } = await import('@azure/storage-queue');
+  const { DEV_ACCOUNT, DEV_KEY } = await import('../../src/local/azurite.js');
+  await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('ingest-temp').createIfNotExists();
+  await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('readyforaggregation').createIfNotExists();
+  const sas = generateAccountSASQueryParameters(
+    { expiresOn: new Date(Date.now() + 3600_000), permissions: AccountSASPermissions.parse('racwdlup'), services: AccountSASServices.parse('bq').toString(), resourceTypes: AccountSASResourceTypes.parse('sco').toString() },
+    new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
+  ).toString();
+  return {
+    container: `http://127.0.0.1:${azurite.blobPort}/${DEV_ACCOUNT}/ingest-temp?${sas}`,
+    queue: `http://127.0.0.1:${azurite.queuePort}/${DEV_ACCOUNT}/readyforaggregation?${sas}`,
+  };
+}
