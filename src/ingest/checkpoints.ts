@@ -10,7 +10,7 @@
 // small entity per file, strongly consistent, cheap.
 //
 // What remains: if the process dies after a chunk became durable but before its checkpoint write,
-// that one chunk is ingested again on redelivery. The KPI functions count a (SessionId, Seq) once,
+// that chunk (and the one read ahead of it) is ingested again on redelivery. The KPI functions count a (SessionId, Seq) once,
 // so the KPIs are unaffected; raw row counts can show the repeat.
 import { createHash } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
