@@ -21,6 +21,8 @@ export interface StreamingCall {
 export interface MgmtCall {
   database: string;
   csl: string;
+  /** Client request properties as sent, including query parameters (`Parameters`). */
+  properties?: { Parameters?: Record<string, unknown>; Options?: Record<string, unknown> };
 }
 
 /** How the stub answers one request: a status (with optional headers/body), a hang, or a reset. */
@@ -144,8 +146,8 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
         return send(res, 200, v1([{ columns: [{ name: 'ConsumedRecordsCount', type: 'long' }], rows: [[text.split('\n').filter(Boolean).length]] }]));
       }
       if (url.pathname === '/v1/rest/mgmt' || url.pathname === '/v2/rest/query') {
-        const { db, csl } = JSON.parse(body.toString('utf8')) as { db: string; csl: string };
-        const call = { database: db, csl: csl.trim() };
+        const { db, csl, properties } = JSON.parse(body.toString('utf8')) as { db: string; csl: string; properties?: string | MgmtCall['properties'] };
+        const call: MgmtCall = { database: db, csl: csl.trim(), properties: typeof properties === 'string' ? JSON.parse(properties) : properties };
         if (url.pathname === '/v2/rest/query') {
           stub.queries.push(call);
           const table = stub.onQuery?.(call) ?? { columns: [], rows: [] };
