@@ -1,6 +1,6 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { Batch } from '../sink.js';
-import { batchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry } from './store.js';
+import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
 /** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
 export class BlobDeadLetterStore implements DeadLetterStore {
@@ -37,5 +37,20 @@ export class BlobDeadLetterStore implements DeadLetterStore {
 
   writeFailedBatch(batch: Batch, reason: string): Promise<void> {
     return this.put(batchDocument(batch, reason));
+  }
+
+  async *listBatches(): AsyncIterable<StoredBatch> {
+    if (!(await this.container.exists())) return;
+    const names: string[] = [];
+    for await (const b of this.container.listBlobsFlat({ prefix: 'batches/' })) names.push(b.name);
+    names.sort((a, b) => a.slice(a.lastIndexOf('/')).localeCompare(b.slice(b.lastIndexOf('/'))));
+    for (const name of names) {
+      const blob = this.container.getBlockBlobClient(name);
+      yield {
+        name,
+        read: async () => parseBatchDocument((await blob.downloadToBuffer()).toString('utf8')),
+        remove: async () => void (await blob.deleteIfExists()),
+      };
+    }
   }
 }

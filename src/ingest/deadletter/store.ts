@@ -24,6 +24,29 @@ export interface DeadLetterStore {
   readonly name: string;
   writeRejected(entry: RejectedEntry): Promise<void>;
   writeFailedBatch(batch: Batch, reason: string): Promise<void>;
+  /** Failed batches, oldest first, for replay. Optional: test doubles need not list. */
+  listBatches?(): AsyncIterable<StoredBatch>;
+}
+
+/** A dead-lettered batch as stored: read it, and remove it once it has been ingested. */
+export interface StoredBatch {
+  name: string;
+  read(): Promise<DeadLetterBatch>;
+  remove(): Promise<void>;
+}
+
+export interface DeadLetterBatch {
+  batchId: string;
+  table: string;
+  reason: string;
+  failedAt: string;
+  rows: unknown[];
+}
+
+export function parseBatchDocument(text: string): DeadLetterBatch {
+  const doc = JSON.parse(text) as Partial<DeadLetterBatch> & { kind?: string };
+  if (doc.kind !== 'batch' || typeof doc.table !== 'string' || !Array.isArray(doc.rows)) throw new Error('not a dead-lettered batch document');
+  return doc as DeadLetterBatch;
 }
 
 export interface DeadLetterDocument {

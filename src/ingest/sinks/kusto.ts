@@ -1,11 +1,9 @@
-// The only file that imports the Kusto SDKs. Batches go to Azure Data Explorer as gzip-compressed
+// Ingestion into Azure Data Explorer: with kql/kusto-client.ts, the only files importing the Kusto SDKs. Batches go to Azure Data Explorer as gzip-compressed
 // JSON lines, mapped by the ingestion mapping that kql/ defines; database and table come from
 // configuration and travel as ingestion properties, never pasted into query text.
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { DefaultAzureCredential } from '@azure/identity';
-import { KustoConnectionStringBuilder } from 'azure-kusto-data';
 import {
   CompressionType,
   DataFormat,
@@ -16,6 +14,7 @@ import {
   StreamDescriptor,
   StreamingIngestClient,
 } from 'azure-kusto-ingest';
+import { connectionFor } from '../../kql/kusto-client.js';
 import { PermanentError, type RetryAfterHint } from '../retry.js';
 import { batchPayload, type Batch, type Sink } from '../sink.js';
 
@@ -75,12 +74,6 @@ export function sanitize(text: string): string {
   return text.replace(/([?&](sig|se|sv|sp|st|spr|srt|ss|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***').replace(/Bearer\s+[\w.-]+/g, 'Bearer ***');
 }
 
-function connection(uri: string, opts: KustoSinkOptions): KustoConnectionStringBuilder {
-  return opts.accessToken
-    ? KustoConnectionStringBuilder.withAccessToken(uri, opts.accessToken)
-    : KustoConnectionStringBuilder.withTokenCredential(uri, new DefaultAzureCredential());
-}
-
 /**
  * Managed streaming is composed here from the SDK's StreamingIngestClient and IngestClient rather
  * than taken from ManagedStreamingIngestClient: that client looks for `@permanent` on the thrown
@@ -95,8 +88,8 @@ export class KustoSink implements Sink {
 
   constructor(private readonly opts: KustoSinkOptions) {
     this.name = `kusto-${opts.mode}`;
-    this.queued = new IngestClient(connection(opts.ingestUri, opts));
-    if (opts.mode === 'managed-streaming') this.streaming = new StreamingIngestClient(connection(opts.clusterUri, opts));
+    this.queued = new IngestClient(connectionFor(opts.ingestUri, opts.accessToken));
+    if (opts.mode === 'managed-streaming') this.streaming = new StreamingIngestClient(connectionFor(opts.clusterUri, opts.accessToken));
   }
 
   private properties(table: string): IngestionProperties {
