@@ -296,8 +296,13 @@ export function cmcdToBeacon(keys: CmcdKeys, opts: CmcdMapOptions = {}): CmcdRec
   deriveFields(keys, d);
   responseTimings(keys, d);
   const record: Record<string, unknown> = { v: 1, event: eventFor(keys) };
-  const seq = d.bounded('sn', numberOf(keys.sn), Number.MAX_SAFE_INTEGER, true);
-  if (seq !== undefined) record.seq = seq;
+  // sn counts per reporting mode and target (CTA-5004-B). Only event reports' sn becomes Seq: a
+  // request-mode sn (CDN logs, forwarded media requests) of the same sid starts at 0 too, and
+  // SessionId + Seq is the dedupe key downstream, so it stays in Cmcd.sn.
+  if (keys.e !== undefined) {
+    const seq = d.bounded('sn', numberOf(keys.sn), Number.MAX_SAFE_INTEGER, true);
+    if (seq !== undefined) record.seq = seq;
+  }
   const ts = numberOf(keys.ts) ?? opts.fallbackTs;
   if (ts !== undefined) record.ts = ts;
   Object.assign(record, d.out);

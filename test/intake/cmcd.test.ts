@@ -339,9 +339,9 @@ describe('mapping onto beacon fields', () => {
 
 describe('cmcdRecordFromUrl (for CDN log lines)', () => {
   it('reads absolute URLs, path-and-query, a bare CMCD= argument, and ignores a fragment', () => {
-    expect(cmcdRecordFromUrl(DASHJS_V2_SEGMENT_URL, { fallbackTs: 1795428000000 })?.value).toMatchObject({
+    const segment = cmcdRecordFromUrl(DASHJS_V2_SEGMENT_URL, { fallbackTs: 1795428000000 })?.value;
+    expect(segment).toMatchObject({
       event: 'request',
-      seq: 14,
       sessionId: '0b4e0f3c-8a1d-4f7e-9a55-3c2b1d0e9f11',
       contentId: 'bbb',
       bitrateKbps: 3000,
@@ -349,6 +349,9 @@ describe('cmcdRecordFromUrl (for CDN log lines)', () => {
       bufferMs: 12000,
       throughputKbps: 25400,
     });
+    // request-mode sn counts apart from the event reports' sn of the same sid: not Seq
+    expect(segment!.seq).toBeUndefined();
+    expect((segment!.cmcd as CmcdKeys).sn).toBe(14);
     expect(cmcdRecordFromUrl(`/a/b.m4s?x=1&${SPEC_VIDEO_QUERY}#t=3`, { fallbackTs: 1795428000000 })?.value).toMatchObject({ bitrateKbps: 3000 });
     expect(cmcdRecordFromUrl(SPEC_VIDEO_QUERY, { fallbackTs: 1795428000000 })?.value).toMatchObject({ sessionId: 'session-id-123' });
   });
