@@ -134,7 +134,6 @@ export function cmcdFromRequest(header: (name: string) => string | null | undefi
 /** CTA-5004-B `e` (with `sta` for play-state changes) -> beacon event. */
 const EVENT_FOR: Record<string, string> = {
   e: 'error',
-  t: 'heartbeat',
   bc: 'quality_change',
   rr: 'response',
 };
@@ -239,16 +238,21 @@ class Derived {
   }
 }
 
+/**
+ * The beacon event of a CMCD report. `msd` (sent once per session, "starting" to "playing") and
+ * `bsd` (sent once a rebuffering is over) mark the first frame and the end of a stall, on a play
+ * state change to playing and on a time-interval report alike (CTA-5004-B §8.2.2 puts both on
+ * `t` reports): the KPIs count first frames from `play` and stall time from `stall_end`.
+ */
 function eventFor(k: CmcdKeys): string {
   const e = k.e;
   if (e === undefined) return 'request'; // request mode: query or headers of a media request
-  if (e === 'ps') {
-    const sta = typeof k.sta === 'string' ? EVENT_FOR_STATE[k.sta] : undefined;
-    if (sta === 'playing') {
-      if (k.msd !== undefined) return 'play'; // msd is sent once per session, with the first playing
-      if (k.bsd !== undefined) return 'stall_end'; // bsd is reported once the rebuffering is over
-    }
-    return sta ?? 'other';
+  if (e === 'ps' || e === 't') {
+    const playing = e === 'ps' ? k.sta === 'p' : k.sta === undefined || k.sta === 'p';
+    if (playing && k.msd !== undefined) return 'play';
+    if (playing && k.bsd !== undefined) return 'stall_end';
+    if (e === 't') return 'heartbeat';
+    return (typeof k.sta === 'string' && EVENT_FOR_STATE[k.sta]) || 'other';
   }
   return (typeof e === 'string' && EVENT_FOR[e]) || 'other';
 }

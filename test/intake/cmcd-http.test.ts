@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sessionKpis, type KpiEvent } from '../../src/analytics/kpis.js';
 import { handleBeaconRequest, handleCmcdRequest } from '../../src/intake/http.js';
 import type { DeadLetterStore } from '../../src/ingest/deadletter/store.js';
 import type { Batch, Sink } from '../../src/ingest/sink.js';
@@ -74,6 +75,24 @@ describe('POST /api/cmcd', () => {
     expect((got[6]!.Extra as Record<string, unknown>).ttfbMs).toBeUndefined();
     expect(got[7]).toMatchObject({ ErrorCode: 'MEDIA_ERR_DECODE' });
     expect(got[1]!.Cmcd).toMatchObject({ bl: [{ value: 4000, params: { v: true } }, { value: 4000, params: { a: true } }], v: 2 });
+  });
+
+  it('gives the rows of a dash.js session its KPIs: first frame, startup, stall, switch, error', async () => {
+    await postCmcd(DASHJS_SESSION);
+    const [k] = sessionKpis((await rows()) as unknown as KpiEvent[]);
+    expect(k).toMatchObject({ SessionId: SID, Started: true, Ebvs: false, StartupMs: 1250, StallMs: 2350, StallCount: 1, DownSwitches: 1, ErrorCount: 1, WatchMs: 48750 });
+  });
+
+  it('gives KPIs to a session reported by time-interval lines alone (CTA-5004-B §8.3 batch, first three lines)', async () => {
+    // [5004-B §8.3] msd and bsd ride on `t` reports
+    const body = [
+      'bl=(0),cid="content-id-123",e=t,h="example.com",pt=0,sid="session-id-123",sn=1,sta=s,su,ts=1764752400000,v=2',
+      'bl=(6000),br=(4200;v 256;a),cid="content-id-123",e=t,h="example.com",lb=(523;v 64;a),msd=812,mtp=(87000;v 49000;a),pb=(4200;v 256;a),pt=29188,sf=d,sid="session-id-123",sn=2,st=v,sta=p,tb=(4200;v 256;a),tpb=(4200;v 256;a),ts=1764752430000,v=2',
+      'bl=(3200),br=(4200;v 256;a),bs,bsd=(720;v),cid="content-id-123",e=t,ec=("MEDIA_ERR_NETWORK"),h="example.com",lb=(523;v 64;a),mtp=(89000;v 52000;a),pb=(4200;v 256;a),pt=59188,sf=d,sid="session-id-123",sn=3,st=v,sta=p,tb=(4200;v 256;a),tpb=(4200;v 256;a),ts=1764752460000,v=2',
+    ].join('\n');
+    expect((await postCmcd(body)).status).toBe(204);
+    const [k] = sessionKpis((await rows()) as unknown as KpiEvent[]);
+    expect(k).toMatchObject({ Started: true, StartupMs: 812, StallMs: 720, StallCount: 1, AvgBitrateKbps: 4200 });
   });
 
   it('takes all three CMCD content types, text/plain, and no content type', async () => {

@@ -242,7 +242,7 @@ describe('mapping onto beacon fields', () => {
   it('maps every key of the SVTA event vector', () => {
     const b = mapped(SVTA_STRING_EVENT);
     expect(b).toMatchObject({
-      event: 'heartbeat',
+      event: 'play', // e=t with sta=p and msd: the first report after the first frame
       ts: 1640995200000,
       seq: 1,
       sessionId: 'session-id',
@@ -266,7 +266,8 @@ describe('mapping onto beacon fields', () => {
     const cs = cmcdCandidates(SPEC_BATCH);
     expect(cs.map((c) => c.error)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     const values = cs.map((c) => c.value as Record<string, unknown>);
-    expect(values.map((v) => v.event)).toEqual(['heartbeat', 'heartbeat', 'heartbeat', 'heartbeat', 'heartbeat']);
+    // msd (first frame) and bsd (a stall is over) ride on time-interval reports here
+    expect(values.map((v) => v.event)).toEqual(['heartbeat', 'play', 'stall_end', 'heartbeat', 'heartbeat']);
     expect(values.map((v) => v.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(values[0]).toMatchObject({ bufferMs: 0, playhead: 0, cdnHost: 'example.com' });
     expect(values[1]).toMatchObject({ bitrateKbps: 4200, topBitrateKbps: 4200, bufferMs: 6000, throughputKbps: 87000, startupMs: 812, playhead: 29.188 });
@@ -292,6 +293,13 @@ describe('mapping onto beacon fields', () => {
     expect(ev('e=ps')).toBe('other');
     expect(ev('e=e')).toBe('error');
     expect(ev('e=t')).toBe('heartbeat');
+    expect(ev('e=t,sta=p')).toBe('heartbeat');
+    expect(ev('e=t,msd=812,sta=p')).toBe('play');
+    expect(ev('e=t,msd=812')).toBe('play');
+    expect(ev('bsd=(720;v),e=t,sta=p')).toBe('stall_end');
+    expect(ev('bsd=(720;v),e=t,sta=r')).toBe('heartbeat');
+    expect(ev('bsd=(720;v),e=ps,sta=a')).toBe('pause');
+    expect(ev('e=rr,msd=1700,sta=p,url="https://cdn.example/seg.m4s"')).toBe('response');
     expect(ev('br=(4500;v),e=bc')).toBe('quality_change');
     expect(ev('e=rr,url="https://cdn.example/seg.m4s"')).toBe('response');
     expect(ev('e=m')).toBe('other');
