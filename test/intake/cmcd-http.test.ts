@@ -4,6 +4,7 @@
 // between lines, none at the end), from the page's origin; request-mode CMCD goes in the `CMCD=`
 // query argument (v2 inner-list spaces as "+") or, with mode 'headers', in CMCD-* headers.
 import { readFile } from 'node:fs/promises';
+import { CmcdReporter, toCmcdValue } from '@svta/cml-cmcd';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionKpis, type KpiEvent } from '../../src/analytics/kpis.js';
@@ -287,5 +288,75 @@ describe('CMCD on /api/beacons', () => {
     const [row] = await rows();
     expect(row!.Cmcd).toBeUndefined();
     expect(row!.Source).toBe('http');
+  });
+});
+
+describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler as its transport', () => {
+  it('reports a session that lands as rows with session, content, bitrate, buffer and stall, answered 204', async () => {
+    svc = await testServices({ QOE_CORS_ORIGINS: 'https://player.example' });
+    const sent: string[] = [];
+    const answers: Promise<unknown>[] = [];
+    const statuses: number[] = [];
+    const requester = (req: { url: string; method?: string; headers?: Record<string, string>; body?: unknown }) => {
+      const p = (async () => {
+        sent.push(String(req.body));
+        const res = await handleCmcdRequest(
+          httpRequest({ method: req.method, url: req.url, headers: { ...req.headers, origin: 'https://player.example' }, body: String(req.body) }),
+          invocationContext('cmcd'),
+          svc!,
+        );
+        statuses.push(res.status ?? 200);
+        return { status: res.status ?? 200 };
+      })();
+      answers.push(p);
+      return p;
+    };
+    const reporter = new CmcdReporter(
+      {
+        sid: SID,
+        cid: 'bbb',
+        eventTargets: [
+          {
+            url: 'https://qoe.example/api/cmcd',
+            events: ['ps', 'e', 't', 'bc', 'rr'],
+            interval: 0, // no timer in a test; `t` is recorded by hand
+            batchSize: 3,
+            enabledKeys: ['sid', 'cid', 'sn', 'sta', 'st', 'sf', 'br', 'tb', 'bl', 'mtp', 'bs', 'bsd', 'msd', 'dfa', 'pt', 'ec', 'rc', 'ttfb', 'ttlb', 'url'],
+          },
+        ],
+      },
+      requester,
+    );
+    const video = (v: number, a: number) => [toCmcdValue(v, { v: true }), toCmcdValue(a, { a: true })];
+    reporter.update({ st: 'v', sf: 'd', tb: video(6000, 128) });
+    reporter.update({ sta: 's' });
+    reporter.update({ msd: 1250, bl: video(4000, 4000), br: video(3000, 128), mtp: [toCmcdValue(25400)], sta: 'p' });
+    reporter.recordEvent('t', { pt: 30000, dfa: 3 });
+    reporter.update({ bs: true, bl: video(0, 1800), sta: 'r' });
+    reporter.update({ bs: undefined, bsd: [toCmcdValue(2350, { v: true })], bl: video(2000, 3800), sta: 'p' });
+    // a media response whose responseStart is an epoch time, as dash.js 5.2 passes it
+    const request = reporter.createRequestReport({ url: 'https://vod.example.akamaized.net/bbb/video/3000/seg-12.m4s' });
+    reporter.recordResponseReceived({ request, status: 200, resourceTiming: { startTime: 1000, responseStart: Date.now(), duration: 420, encodedBodySize: 1 } });
+    reporter.recordEvent('e', { ec: ['MEDIA_ERR_DECODE'] });
+    reporter.flush();
+    await Promise.all(answers);
+
+    expect(statuses.every((s) => s === 204)).toBe(true);
+    const lines = sent.flatMap((b) => b.split('\n'));
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    const got = (await rows()).sort((a, b) => (a.Seq as number) - (b.Seq as number));
+    expect(got).toHaveLength(lines.length);
+    for (const r of got) expect(r).toMatchObject({ SessionId: SID, ContentId: 'bbb', Source: 'cmcd' });
+    const byType = (t: string) => got.filter((r) => r.EventType === t);
+    expect(byType('start')).toHaveLength(1);
+    expect(byType('play')[0]).toMatchObject({ StartupMs: 1250, BitrateKbps: 3000, BufferMs: 4000, TopBitrateKbps: 6000, ThroughputKbps: 25400 });
+    expect(byType('stall_start')[0]).toMatchObject({ BufferMs: 0 });
+    expect(byType('stall_end')[0]).toMatchObject({ StallMs: 2350, BufferMs: 2000 });
+    expect(byType('error')[0]).toMatchObject({ ErrorCode: 'MEDIA_ERR_DECODE' });
+    const [response] = byType('response');
+    expect(response).toMatchObject({ Cdn: 'Akamai', Extra: expect.objectContaining({ ttlbMs: 420 }) });
+    expect((response!.Extra as Record<string, unknown>).ttfbMs).toBeUndefined();
+    const [k] = sessionKpis(got as unknown as KpiEvent[]);
+    expect(k).toMatchObject({ Started: true, StartupMs: 1250, StallMs: 2350, StallCount: 1, ErrorCount: 1 });
   });
 });
