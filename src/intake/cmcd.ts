@@ -220,7 +220,7 @@ function hostOf(url: unknown): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
-/** Builds the fields derived from CMCD; `set` skips keys the caller already has. */
+/** The beacon fields derived from CMCD keys, and warnings about values kept out of them. */
 class Derived {
   readonly out: Record<string, unknown> = {};
   warnings: string[] | undefined;
@@ -315,7 +315,7 @@ export function cmcdToBeacon(keys: CmcdKeys, opts: CmcdMapOptions = {}): CmcdRec
   record.cmcd = keys;
   if (opts.beacon) Object.assign(record, opts.beacon);
   if (record.sessionId === undefined) {
-    return { error: 'sid: missing; a CMCD report needs a session id (dash.js: list "sid" in the reporting target\'s enabledKeys)' };
+    return { error: 'sid: missing (or not a string); a CMCD report needs a session id (dash.js: list "sid" in the reporting target\'s enabledKeys)' };
   }
   return { value: record };
 }

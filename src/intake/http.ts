@@ -30,7 +30,7 @@ interface Route {
   answer(result: PipelineResult, headers: Headers): HttpResponseInit;
 }
 
-export const ALLOW_HEADERS = 'Content-Type, Content-Encoding, CMCD-Object, CMCD-Request, CMCD-Session, CMCD-Status';
+const ALLOW_HEADERS = 'Content-Type, Content-Encoding, CMCD-Object, CMCD-Request, CMCD-Session, CMCD-Status';
 const RAW_KEEP = 4096;
 
 const policies = new WeakMap<Config, CorsPolicy>();

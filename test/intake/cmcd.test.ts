@@ -337,6 +337,7 @@ describe('mapping onto beacon fields', () => {
 
   it('rejects a line without sid, saying how to fix it (dash.js default target: e, ts, v only)', () => {
     expect(cmcdRecordFromLine(SPEC_EVENT_MINIMAL)).toEqual({ error: expect.stringMatching(/^sid: missing.*enabledKeys/) });
+    expect(cmcdRecordFromLine('e=t,sid=42,ts=1795428000000,v=2').error).toMatch(/^sid: missing \(or not a string\)/);
   });
 
   it('lets beacon fields given by the caller win (CDN log line)', () => {
