@@ -83,13 +83,23 @@ export const settingsSchema = z.object({
   /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
   QOE_CDN_RULES: jsonSetting(z.array(cdnRule), []),
 
+  // --- blob drops (Event Grid) -------------------------------------------------------------
+  /** Containers whose BlobCreated events are ingested, comma separated. */
+  QOE_BLOB_CONTAINERS: csv.default(['telemetry']),
+  /** Optional blob name prefixes within them, comma separated (empty: all). */
+  QOE_BLOB_PREFIXES: csv.default([]),
+  /** Records per durable chunk (and per checkpoint) when reading a file. */
+  QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
+  QOE_CHECKPOINT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('blobcheckpoints'),
+
   // --- batching and sinks -------------------------------------------------------------------
   /** `file` (default without a cluster) or `kusto`. */
   QOE_SINK: z.enum(['file', 'kusto', 'auto']).default('auto'),
   QOE_BATCH_MAX_RECORDS: int(5000, 1),
   /** Uncompressed bytes per batch; below 4 MB so one batch fits one streaming-ingest request. */
   QOE_BATCH_MAX_BYTES: int(3.5 * MiB, 1024),
-  QOE_BATCH_MAX_DELAY_MS: int(200, 0),
+  /** Longest a record waits for its batch; default 200 ms with Kusto (fewer, larger ingestion calls), 20 ms with the file sink. */
+  QOE_BATCH_MAX_DELAY_MS: z.union([z.literal(''), z.coerce.number().int().min(0)]).default(''),
   QOE_SINK_MAX_ATTEMPTS: int(4, 1),
   QOE_SINK_RETRY_BASE_MS: int(100, 1),
   QOE_SINK_RETRY_MAX_MS: int(5000, 1),
@@ -143,6 +153,7 @@ export interface Config {
     contentIdRules: z.output<typeof contentIdRule>[];
     cdnRules: z.output<typeof cdnRule>[];
   };
+  blob: { containers: string[]; prefixes: string[]; chunkRecords: number; checkpointTable: string };
   batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   sink: 'file' | 'kusto';
@@ -210,7 +221,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contentIdRules: s.QOE_CONTENT_ID_RULES,
       cdnRules: s.QOE_CDN_RULES,
     },
-    batch: { maxRecords: s.QOE_BATCH_MAX_RECORDS, maxBytes: s.QOE_BATCH_MAX_BYTES, maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS },
+    blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
+    batch: {
+      maxRecords: s.QOE_BATCH_MAX_RECORDS,
+      maxBytes: s.QOE_BATCH_MAX_BYTES,
+      maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS === '' ? (sink === 'kusto' ? 200 : 20) : s.QOE_BATCH_MAX_DELAY_MS,
+    },
     retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
     sink,
     fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },

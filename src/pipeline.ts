@@ -84,21 +84,21 @@ export class Pipeline {
 
     for (const c of candidates) {
       if (c.error !== undefined) {
-        rejected.push({ index: c.index, errors: [c.error], raw: c.raw });
+        rejected.push({ index: c.index, line: c.line, errors: [c.error], raw: c.raw });
         continue;
       }
       if (!isPlainObject(c.value)) {
-        rejected.push({ index: c.index, errors: ['record must be a JSON object'], record: c.value });
+        rejected.push({ index: c.index, line: c.line, errors: ['record must be a JSON object'], record: c.value });
         continue;
       }
       const checked = this.validator.validate(c.value);
       if (!checked.ok) {
-        rejected.push({ index: c.index, errors: checked.errors, record: c.value });
+        rejected.push({ index: c.index, line: c.line, errors: checked.errors, record: c.value });
         continue;
       }
       const { extra, error } = this.extras(c.value);
       if (error) {
-        rejected.push({ index: c.index, errors: [error], raw: safeRaw(c.value) });
+        rejected.push({ index: c.index, line: c.line, errors: [error], raw: safeRaw(c.value) });
         continue;
       }
       const recordDims = this.enricher.forRecord(checked.beacon);

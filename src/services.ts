@@ -6,7 +6,12 @@ import { createDeadLetterStore } from './ingest/deadletter/index.js';
 import type { DeadLetterStore } from './ingest/deadletter/store.js';
 import type { Sink } from './ingest/sink.js';
 import { createSink } from './ingest/sinks/index.js';
+import { BlobClient } from '@azure/storage-blob';
+import type { Readable } from 'node:stream';
+import { TableCheckpointStore, type CheckpointStore } from './ingest/checkpoints.js';
+import type { BlobReader } from './intake/blob/intake.js';
 import { Pipeline } from './pipeline.js';
+import { blobCredential, tableClient } from './storage.js';
 
 export interface Services {
   config: Config;
@@ -14,6 +19,9 @@ export interface Services {
   batcher: GroupCommitBatcher;
   deadLetter: DeadLetterStore;
   sink: Sink;
+  checkpoints: CheckpointStore;
+  /** Reads blobs that events name. */
+  blobs: BlobReader;
 }
 
 export interface ServiceOverrides {
@@ -34,7 +42,21 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     maxUrlLength: config.http.maxUrlLength,
     maxExtraBytes: 8192,
   });
-  return { config, pipeline, batcher, deadLetter, sink };
+  const credential = blobCredential(config.storageConnection);
+  const client = (url: string) => new BlobClient(url, credential, { retryOptions: { maxTries: 4 } });
+  const blobs: BlobReader = {
+    contentMd5: async (url) => {
+      const md5 = (await client(url).getProperties()).contentMD5;
+      return md5 ? Buffer.from(md5).toString('base64') : undefined;
+    },
+    open: async (url) => {
+      const res = await client(url).download();
+      if (!res.readableStreamBody) throw new Error(`blob ${url} has no body`);
+      return res.readableStreamBody as Readable;
+    },
+  };
+  const checkpoints = new TableCheckpointStore(tableClient(config.storageConnection, config.blob.checkpointTable));
+  return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs };
 }
 
 let shared: Promise<Services> | undefined;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { startAzurite, isPortOpen, type Azurite } from './azurite.js';
 import { installFunctionsCore } from './functions-core.js';
+import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
 
 /** `func start` puts local.settings.json's Values into the environment; settings already set win. */
@@ -49,6 +50,15 @@ async function main(): Promise<void> {
   console.log(`dead letters: ${config.deadLetter.store === 'blob' ? `container ${config.deadLetter.container}` : config.deadLetter.dir}\n`);
   console.log('Functions:\n');
   for (const line of describeFunctions(host, prefix)) console.log(`  ${line}`);
+  const eventGrid = host.registrations.some((r) => r.name === 'blobCreated')
+    ? startLocalEventGrid({
+        connectionString: config.storageConnection,
+        containers: config.blob.containers,
+        deliver: (event) => host.invoke('blobCreated', event),
+        log: (line) => console.log(line),
+      })
+    : undefined;
+  if (eventGrid) console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second)`);
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;
@@ -56,6 +66,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping`);
+    eventGrid?.stop();
     await host.close();
     await services.batcher.flush();
     await services.sink.close?.();

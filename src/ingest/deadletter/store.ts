@@ -7,6 +7,8 @@ import type { Batch } from '../sink.js';
 export interface RejectedRecord {
   /** Position in the request/file (0-based), or the line number for line formats. */
   index: number;
+  /** 1-based line (or element) in the file, for line formats and blob drops. */
+  line?: number;
   errors: string[];
   /** The record as received (parsed), or its raw text when it did not parse. */
   record?: unknown;

@@ -1,0 +1,32 @@
+// npm run kql:check [folder [dashboards]]: analyses the versioned KQL scripts (default kql/) offline with
+// Microsoft's Kusto.Language parser, in version order, against the schema they build.
+// Prints `file:line:col message` per problem and a summary; exit code 1 on any problem.
+import { existsSync } from 'node:fs';
+import { checkKqlFolder } from '../kql/analyzer.js';
+import { checkDashboards } from '../kql/dashboards.js';
+import { KqlScriptError } from '../kql/scripts.js';
+
+async function main(dir: string): Promise<number> {
+  try {
+    const { scripts, commands, diagnostics, builder } = await checkKqlFolder(dir);
+    // Dashboards and alert rules are analysed against the schema the scripts built.
+    const dashboards = dashboardDir && existsSync(dashboardDir) ? await checkDashboards(dashboardDir, builder) : { queries: 0, diagnostics: [] };
+    diagnostics.push(...dashboards.diagnostics);
+    for (const d of diagnostics) console.log(`${d.file}:${d.line}:${d.column} ${d.message} [${d.code}]`);
+    console.log(
+      `kql:check: ${count(scripts.length, 'script')}, ${count(commands, 'command')}, ${dashboardDir ? `${count(dashboards.queries, 'dashboard query', 'dashboard queries')}, ` : ''}${count(diagnostics.length, 'problem')}`,
+    );
+    return diagnostics.length ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof KqlScriptError)) throw err;
+    console.log(err.message);
+    console.log('kql:check: 1 problem');
+    return 1;
+  }
+}
+
+const count = (n: number, noun: string, plural = `${noun}s`) => `${n} ${n === 1 ? noun : plural}`;
+
+// Dashboards are checked with the project's own scripts: by default, or when named explicitly.
+const dashboardDir = process.argv[3] ?? (process.argv[2] ? undefined : 'infra/grafana');
+process.exitCode = await main(process.argv[2] ?? 'kql');

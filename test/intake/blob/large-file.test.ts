@@ -1,0 +1,87 @@
+// A gzip NDJSON drop of 200 MB (uncompressed) streams through with bounded memory: the file is
+// generated into the temp folder and uploaded as a stream, never held in memory.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.js';
+import { parseBlobEvent } from '../../../src/intake/blob/event.js';
+import { ingestBlob } from '../../../src/intake/blob/intake.js';
+import { blobCreatedEvent } from '../../../src/local/event-grid.js';
+import { createServices, type Services } from '../../../src/services.js';
+import { beacon, rng } from '../../../bench/corpus.js';
+import { startTestAzurite, type TestAzurite } from '../../support/azurite.js';
+import { glob } from '../../support/files.js';
+
+const TARGET_BYTES = 200 * 1024 * 1024;
+let azurite: TestAzurite;
+let dir: string;
+let services: Services;
+
+beforeAll(async () => {
+  azurite = await startTestAzurite();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'blob-large-'));
+  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file' });
+  services = await createServices(config, { log: () => {} });
+});
+afterAll(async () => {
+  await azurite?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function* ndjsonLines(bytes: number): Generator<string> {
+  const r = rng(7);
+  let written = 0;
+  let session = 0;
+  while (written < bytes) {
+    const id = `big-${session++}`;
+    let chunk = '';
+    for (let seq = 0; seq < 50; seq++) chunk += JSON.stringify(beacon(r, id, seq, 'vod.example.akamaized.net')) + '\n';
+    written += chunk.length;
+    yield chunk;
+  }
+}
+
+describe('a 200 MB gzip NDJSON drop', () => {
+  it('is ingested whole with peak RSS bounded', async () => {
+    const file = path.join(dir, 'big.ndjson.gz');
+    await pipeline(Readable.from(ndjsonLines(TARGET_BYTES)), zlib.createGzip({ level: 1 }), createWriteStream(file));
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
+    await container.createIfNotExists();
+    const blob = container.getBlockBlobClient('big.ndjson.gz');
+    await blob.uploadFile(file, { blockSize: 8 * 1024 * 1024, concurrency: 2 });
+    const props = await blob.getProperties();
+    const event = await parseBlobEvent(blobCreatedEvent({ accountUrl: container.url.replace(/\/telemetry$/, ''), container: 'telemetry', name: 'big.ndjson.gz', eTag: props.etag!, contentLength: (await stat(file)).size, sequencer: 1 }));
+    if (event.kind !== 'blob-created') throw new Error('expected an event');
+
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const started = Date.now();
+    const outcome = await ingestBlob(event.blob, {
+      pipeline: services.pipeline,
+      checkpoints: services.checkpoints,
+      deadLetter: services.deadLetter,
+      blobs: services.blobs,
+      chunkRecords: 5000,
+      containers: ['telemetry'],
+      prefixes: [],
+    });
+    clearInterval(sampler);
+    const seconds = (Date.now() - started) / 1000;
+    expect(outcome).toMatchObject({ status: 'ingested', rejected: 0 });
+    const records = (outcome as { records: number }).records;
+    expect(records).toBeGreaterThan(400_000);
+    const sinkFiles = await glob(path.join(dir, 'sink'), /\.ndjson$/);
+    const sinkBytes = (await Promise.all(sinkFiles.map((f) => stat(f)))).reduce((n, st) => n + st.size, 0);
+    expect(sinkBytes).toBeGreaterThan(100 * 1024 * 1024);
+    const growthMb = (peak - rssBefore) / 1024 / 1024;
+    console.log(`200 MB drop: ${records} records in ${seconds.toFixed(1)} s (${(TARGET_BYTES / 1024 / 1024 / seconds).toFixed(1)} MB/s), peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`);
+    expect(growthMb).toBeLessThan(256);
+  }, 300_000);
+});
