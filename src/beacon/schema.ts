@@ -16,6 +16,9 @@ export const EVENT_TYPES = [
   'error', // carries errorCode, errorMessage, fatal
   'heartbeat', // periodic sample of playhead, buffer, throughput, dropped frames
   'end', // session ended (ended, page hidden/unloaded, player reset)
+  'request', // CMCD request mode: the CMCD a media request carried (query argument, headers, CDN log)
+  'response', // CMCD `rr` (response received): one media response, timings in Extra, all keys in Cmcd
+  'other', // any other CMCD event (mute, backgrounded, ads, custom, ...): Cmcd.e says which
 ] as const;
 export type BeaconEventType = (typeof EVENT_TYPES)[number];
 

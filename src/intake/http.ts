@@ -1,6 +1,9 @@
-// HTTP beacons: request -> candidates -> pipeline -> status. Every bad input ends in a 4xx with a
-// readable reason and a dead-letter entry; 2xx only once the records are durable; 503 otherwise.
+// HTTP intake: request -> candidates -> pipeline -> status, shared by the beacon and CMCD routes.
+// Every bad input ends in a 4xx with a readable reason and a dead-letter entry; 2xx only once the
+// records are durable; 503 + Retry-After otherwise. Never 410: to a CMCD reporter (dash.js, the
+// SVTA CmcdReporter) 410 means "stop sending for the rest of the session".
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { Source } from '../beacon/qoe-event.js';
 import type { Config } from '../config.js';
 import { resolveClientIp } from '../enrich/client-ip.js';
 import { clientHintsFromHeaders } from '../enrich/device.js';
@@ -8,13 +11,23 @@ import { NotDurableError } from '../ingest/batcher.js';
 import type { DeadLetterStore } from '../ingest/deadletter/store.js';
 import type { Pipeline, PipelineResult } from '../pipeline.js';
 import { decodeContent, IntakeError, readCapped } from './body.js';
+import { CMCD_MEDIA_TYPES, candidatesWithCmcd, cmcdFromRequest, cmcdRequestCandidate, type RequestCmcd } from './cmcd.js';
 import { CorsPolicy } from './cors.js';
-import { bytesToText, formatFor, parseRecords, type Candidate } from './records.js';
+import { bytesToText, formatFor, mediaType, parseRecords, type BodyFormat, type Candidate } from './records.js';
 
 export interface HttpIntakeDeps {
   config: Config;
   pipeline: Pipeline;
   deadLetter: DeadLetterStore;
+}
+
+type Headers = Record<string, string>;
+
+/** What differs between the routes: which bodies they take and how they answer. */
+interface Route {
+  name: string;
+  formatFor(contentType: string | null): BodyFormat;
+  answer(result: PipelineResult, headers: Headers): HttpResponseInit;
 }
 
 const ALLOW_HEADERS = 'Content-Type, Content-Encoding, CMCD-Object, CMCD-Request, CMCD-Session, CMCD-Status';
@@ -27,11 +40,43 @@ function corsFor(config: Config): CorsPolicy {
   return p;
 }
 
-function json(status: number, body: unknown, headers: Record<string, string>): HttpResponseInit {
+function json(status: number, body: unknown, headers: Headers): HttpResponseInit {
   return { status, jsonBody: body, headers: { ...headers, 'Cache-Control': 'no-store' } };
 }
 
-export async function handleBeaconRequest(request: HttpRequest, context: InvocationContext, deps: HttpIntakeDeps): Promise<HttpResponseInit> {
+/** `/api/beacons`: 202 `{accepted, rejected}` when at least one record was accepted, else 400 (same shape). */
+const BEACONS: Route = {
+  name: 'beacons',
+  formatFor,
+  answer: (result, headers) => json(result.accepted > 0 ? 202 : 400, { accepted: result.accepted, rejected: result.rejected }, headers),
+};
+
+/**
+ * `/api/cmcd`: CMCD event reports (one line per event). 204 when every line was accepted, 202
+ * `{accepted, rejected}` when some were rejected, 400 (same shape) when none was.
+ */
+const CMCD: Route = {
+  name: 'cmcd',
+  formatFor(contentType) {
+    const type = mediaType(contentType);
+    if (type === '' || type === 'text/plain' || CMCD_MEDIA_TYPES.includes(type)) return 'cmcd';
+    throw new IntakeError(415, `unsupported Content-Type "${type}"; send ${CMCD_MEDIA_TYPES.join(', ')} or text/plain (JSON beacons go to /api/beacons)`);
+  },
+  answer(result, headers) {
+    if (result.rejected.length === 0) return { status: 204, headers: { ...headers, 'Cache-Control': 'no-store' } };
+    return BEACONS.answer(result, headers);
+  },
+};
+
+export function handleBeaconRequest(request: HttpRequest, context: InvocationContext, deps: HttpIntakeDeps): Promise<HttpResponseInit> {
+  return handleIntake(request, context, deps, BEACONS);
+}
+
+export function handleCmcdRequest(request: HttpRequest, context: InvocationContext, deps: HttpIntakeDeps): Promise<HttpResponseInit> {
+  return handleIntake(request, context, deps, CMCD);
+}
+
+async function handleIntake(request: HttpRequest, context: InvocationContext, deps: HttpIntakeDeps, route: Route): Promise<HttpResponseInit> {
   const { config } = deps;
   const cors = corsFor(config);
   const origin = request.headers.get('origin');
@@ -44,22 +89,25 @@ export async function handleBeaconRequest(request: HttpRequest, context: Invocat
   if (origin && !cors.allows(origin)) return json(403, { error: `origin ${origin} is not allowed` }, headers);
 
   const receivedAt = new Date();
-  const sourceRef = null;
+  let source: Source = 'http';
   let text: string | undefined;
   try {
     const declared = Number(request.headers.get('content-length') ?? NaN);
     if (declared > config.http.maxBodyBytes) throw new IntakeError(413, `body is larger than ${config.http.maxBodyBytes} bytes`);
-    const format = formatFor(request.headers.get('content-type'));
+    const format = route.formatFor(request.headers.get('content-type'));
+    if (format === 'cmcd') source = 'cmcd';
     const body = await readCapped(request.body, config.http.maxBodyBytes);
     const decoded = await decodeContent(body, request.headers.get('content-encoding'), config.http.maxDecodedBytes);
     text = bytesToText(decoded);
-    const candidates: Candidate[] = parseRecords(text, format);
+    const requestCmcd = cmcdFromRequest((n) => request.headers.get(n), request.query);
+    const candidates = toCandidates(text, format, requestCmcd, receivedAt);
+    if (requestCmcd && text.trim() === '') source = 'cmcd';
     if (candidates.length > config.http.maxRecordsPerRequest) {
       throw new IntakeError(413, `${candidates.length} records in one request; at most ${config.http.maxRecordsPerRequest}`);
     }
     const result = await deps.pipeline.process(candidates, {
-      source: 'http',
-      sourceRef,
+      source,
+      sourceRef: null,
       receivedAt,
       sender: {
         clientIp: resolveClientIp((n) => request.headers.get(n), undefined, config.clientIp),
@@ -67,41 +115,52 @@ export async function handleBeaconRequest(request: HttpRequest, context: Invocat
         clientHints: clientHintsFromHeaders((n) => request.headers.get(n)),
       },
     });
-    return answer(result, headers);
+    return route.answer(result, headers);
   } catch (err) {
     if (err instanceof IntakeError) {
-      return refuse(err, text, receivedAt, deps, context, headers);
+      return refuse(err, text, source, receivedAt, deps, context, headers, route);
     }
     if (err instanceof NotDurableError) {
-      context.warn(`beacons: not durable, answering 503: ${err.message}`);
-      return json(503, { error: 'temporarily unable to store beacons; retry later' }, { ...headers, 'Retry-After': String(config.http.retryAfterSeconds) });
+      context.warn(`${route.name}: not durable, answering 503: ${err.message}`);
+      return json(503, { error: 'temporarily unable to store the records; retry later' }, { ...headers, 'Retry-After': String(config.http.retryAfterSeconds) });
     }
     throw err;
   }
 }
 
-function answer(result: PipelineResult, headers: Record<string, string>): HttpResponseInit {
-  return json(result.accepted > 0 ? 202 : 400, { accepted: result.accepted, rejected: result.rejected }, headers);
+/**
+ * Body -> candidates. A request without a body whose query or headers carry CMCD is itself one
+ * CMCD report (a player or CDN edge function forwarding a media request's CMCD). Otherwise the
+ * request's CMCD goes under every record: under each CMCD line's keys, into each JSON beacon's
+ * `cmcd` (the record's own values win).
+ */
+function toCandidates(text: string, format: BodyFormat, requestCmcd: RequestCmcd | null, receivedAt: Date): Candidate[] {
+  const fallbackTs = receivedAt.getTime();
+  if (requestCmcd && text.trim() === '') return [cmcdRequestCandidate(requestCmcd, { fallbackTs })];
+  if (format === 'cmcd') return parseRecords(text, format, { requestCmcd, fallbackTs });
+  return candidatesWithCmcd(parseRecords(text, format), requestCmcd);
 }
 
 /** A request refused whole: keep a record of it (reason, and the start of the text if there was one). */
 async function refuse(
   err: IntakeError,
   text: string | undefined,
+  source: Source,
   receivedAt: Date,
   deps: HttpIntakeDeps,
   context: InvocationContext,
-  headers: Record<string, string>,
+  headers: Headers,
+  route: Route,
 ): Promise<HttpResponseInit> {
   try {
     await deps.deadLetter.writeRejected({
-      source: 'http',
+      source,
       sourceRef: null,
       receivedAt,
       records: [{ index: 0, errors: [`${err.status}: ${err.message}`], raw: text?.slice(0, RAW_KEEP) }],
     });
   } catch (dlErr) {
-    context.warn(`beacons: could not keep a record of a refused request: ${(dlErr as Error).message}`);
+    context.warn(`${route.name}: could not keep a record of a refused request: ${(dlErr as Error).message}`);
   }
   return json(err.status, { error: err.message, accepted: 0, rejected: [{ index: 0, errors: [err.message] }] }, headers);
 }

@@ -1,6 +1,8 @@
 // Decoded bytes -> candidate records: one JSON object, a JSON array, or NDJSON, chosen by
 // Content-Type; text/plain (what navigator.sendBeacon sends for a string) may hold any of them.
+// CMCD event-report bodies (application/cmcd and friends) are split and mapped by cmcd.ts.
 import { IntakeError } from './body.js';
+import { CMCD_MEDIA_TYPES, cmcdCandidates, type CmcdBodyOptions } from './cmcd.js';
 
 /** A record on its way in: parsed value, or the reason it could not be parsed plus its raw text. */
 export interface Candidate {
@@ -13,7 +15,7 @@ export interface Candidate {
   line?: number;
 }
 
-export type BodyFormat = 'json' | 'ndjson' | 'sniff';
+export type BodyFormat = 'json' | 'ndjson' | 'sniff' | 'cmcd';
 
 const FORMATS: Record<string, BodyFormat> = {
   'application/json': 'json',
@@ -24,6 +26,7 @@ const FORMATS: Record<string, BodyFormat> = {
   'application/jsonl': 'ndjson',
   'application/jsonlines': 'ndjson',
   'text/plain': 'sniff',
+  ...Object.fromEntries(CMCD_MEDIA_TYPES.map((t) => [t, 'cmcd' as const])),
 };
 
 /** The media type without parameters, lower case; '' when absent. */
@@ -36,7 +39,7 @@ export function formatFor(contentType: string | null | undefined): BodyFormat {
   const type = mediaType(contentType);
   if (type === '') return 'sniff';
   const format = FORMATS[type];
-  if (!format) throw new IntakeError(415, `unsupported Content-Type "${type}"; send application/json, application/x-ndjson or text/plain`);
+  if (!format) throw new IntakeError(415, `unsupported Content-Type "${type}"; send application/json, application/x-ndjson, text/plain or application/cmcd`);
   return format;
 }
 
@@ -70,8 +73,12 @@ function fromValue(value: unknown): Candidate[] {
   return [{ index: 0, value }];
 }
 
-/** Splits a decoded body into candidates. Throws IntakeError(400) when nothing in it is JSON at all. */
-export function parseRecords(text: string, format: BodyFormat): Candidate[] {
+/**
+ * Splits a decoded body into candidates. Throws IntakeError(400) when nothing in it is JSON at all
+ * (or, for CMCD, when it is empty). `cmcd` options apply to the CMCD format only.
+ */
+export function parseRecords(text: string, format: BodyFormat, cmcd?: CmcdBodyOptions): Candidate[] {
+  if (format === 'cmcd') return cmcdCandidates(text, cmcd);
   const trimmed = text.trim();
   if (trimmed === '') throw new IntakeError(400, 'body is empty');
   if (format === 'ndjson') return parseLines(trimmed);
