@@ -76,7 +76,7 @@ resource eventGridDeadLetter 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: { publicAccess: 'None' }
 }
 
-resource deployment 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentPackage 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: deploymentContainerName
   properties: { publicAccess: 'None' }
