@@ -232,6 +232,8 @@ module functionApp 'modules/function-app.bicep' = {
     kustoIngestUri: adxCluster.outputs.ingestUri
     kustoDatabaseName: kustoDatabaseName
     kustoIngestMode: kustoIngestMode
+    alertQueueName: alertQueueName
+    grafanaUrl: deployGrafana ? grafana.outputs.endpoint : ''
     appSettingOverrides: appSettingOverrides
   }
 }

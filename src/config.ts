@@ -50,8 +50,10 @@ const cdnRule = z.object({
 
 export const settingsSchema = z.object({
   // --- storage ------------------------------------------------------------------------------
-  /** Connection string of the storage account (Azurite locally). */
-  AzureWebJobsStorage: z.string().default('UseDevelopmentStorage=true'),
+  /** Connection string of the storage account (Azurite locally). Unset in Azure: see the next one. */
+  AzureWebJobsStorage: z.string().default(''),
+  /** The storage account reached with the managed identity (the Functions host reads it too). */
+  AzureWebJobsStorage__accountName: z.string().default(''),
   /** Folder for the file sink, local dead letters and Azurite data. */
   QOE_DATA_DIR: z.string().default('data'),
 
@@ -151,7 +153,9 @@ export const settingsSchema = z.object({
 export type Settings = z.output<typeof settingsSchema>;
 
 export interface Config {
+  /** Connection string, or '' when the account is reached by identity (storageAccount). */
   storageConnection: string;
+  storageAccount?: string;
   /** True when storage is the local emulator, so the local host starts Azurite. */
   storageIsLocal: boolean;
   dataDir: string;
@@ -234,8 +238,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
   if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
   return {
-    storageConnection: s.AzureWebJobsStorage,
-    storageIsLocal: /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage),
+    // Neither set: the local emulator, so `npm start` works on embedded defaults.
+    storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
+    storageAccount: s.AzureWebJobsStorage__accountName || undefined,
+    storageIsLocal: !s.AzureWebJobsStorage__accountName && (!s.AzureWebJobsStorage || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage)),
     dataDir,
     http: {
       corsOrigins: s.QOE_CORS_ORIGINS,

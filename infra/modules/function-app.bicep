@@ -41,6 +41,10 @@ param kustoIngestUri string
 param kustoDatabaseName string
 param kustoIngestMode string
 @description('Extra or changed app settings, merged over the ones below (e.g. tuned batch limits).')
+@description('Queue the anomaly timer fills and the notifier reads (QOE_ALERT_QUEUE).')
+param alertQueueName string
+@description('Grafana endpoint for links in alerts (QOE_GRAFANA_URL); empty without Managed Grafana.')
+param grafanaUrl string
 param appSettingOverrides object
 
 var roles = {
@@ -151,6 +155,21 @@ var appSettings = {
   // Empty on purpose: in Azure the managed identity gets the token.
   KUSTO_ACCESS_TOKEN: ''
   KUSTO_REPORT_STATUS: 'none'
+
+  // Anomaly alerting. Webhook URLs are secrets: set them afterwards (or as Key Vault references),
+  // never in this file; empty means "target not used".
+  QOE_ALERT_SCHEDULE: '0 */5 * * * *'
+  QOE_ALERT_WINDOW_MINUTES: '30'
+  QOE_ALERT_BIN_MINUTES: '5'
+  QOE_ALERT_THRESHOLD: '3'
+  QOE_ALERT_MIN_SESSIONS: '20'
+  QOE_ALERT_QUIET_MINUTES: '60'
+  QOE_ALERT_QUEUE: alertQueueName
+  QOE_ALERT_STATE_TABLE: 'alertstate'
+  QOE_ALERT_WEBHOOK_URL: ''
+  QOE_ALERT_TEAMS_URL: ''
+  QOE_ALERT_SLACK_URL: ''
+  QOE_GRAFANA_URL: grafanaUrl
 
   // Only the local host listens on it; listed so every setting has its value here.
   QOE_LOCAL_PORT: '7071'

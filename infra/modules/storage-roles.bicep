@@ -130,6 +130,25 @@ resource checkpointTable 'Microsoft.Storage/storageAccounts/tableServices/tables
   name: checkpointTableName
 }
 
+@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string = 'alertstate'
+
+resource alertStateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: alertStateTableName
+}
+
+// Alert quiet periods: read and upsert entities in their one table.
+resource alertStateContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(alertStateTable.id, principalId, roles.tableDataContributor)
+  scope: alertStateTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource checkpointContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(checkpointTable.id, principalId, roles.tableDataContributor)
   scope: checkpointTable

@@ -115,6 +115,14 @@ resource checkpoints 'Microsoft.Storage/storageAccounts/tableServices/tables@202
   name: checkpointTableName
 }
 
+@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string = 'alertstate'
+
+resource alertState 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: alertStateTableName
+}
+
 output id string = account.id
 output name string = account.name
 output location string = account.location

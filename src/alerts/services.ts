@@ -1,8 +1,7 @@
 // What the alerting functions share, built once per process from the one Config.
-import { QueueClient } from '@azure/storage-queue';
 import { loadConfig, type Config } from '../config.js';
 import { createKustoExecutor, type KustoExecutor } from '../kql/kusto-client.js';
-import { tableClient } from '../storage.js';
+import { storageAccess } from '../storage.js';
 import type { QuietPeriods } from './detect.js';
 import { alertQueue, type AlertQueue } from './queue.js';
 import { TableQuietPeriods } from './state.js';
@@ -14,16 +13,13 @@ export interface AlertServices {
   queue: AlertQueue;
 }
 
-export function queueClient(connectionString: string, queue: string): QueueClient {
-  return new QueueClient(connectionString.includes('UseDevelopmentStorage=true') ? 'UseDevelopmentStorage=true' : connectionString, queue);
-}
-
 export function createAlertServices(config: Config): AlertServices {
+  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
   return {
     config,
     executor: config.kusto.clusterUri ? createKustoExecutor({ clusterUri: config.kusto.clusterUri, accessToken: config.kusto.accessToken, timeoutMs: 120_000 }) : undefined,
-    quiet: new TableQuietPeriods(tableClient(config.storageConnection, config.alerts.stateTable)),
-    queue: alertQueue(queueClient(config.storageConnection, config.alerts.queue)),
+    quiet: new TableQuietPeriods(storage.table(config.alerts.stateTable)),
+    queue: alertQueue(storage.queue(config.alerts.queue)),
   };
 }
 

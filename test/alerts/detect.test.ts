@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertKey, detectAndStore, type Anomaly, type DetectOptions } from '../../src/alerts/detect.js';
 import { TableQuietPeriods } from '../../src/alerts/state.js';
 import { createKustoExecutor, type KustoExecutor } from '../../src/kql/kusto-client.js';
-import { tableClient } from '../../src/storage.js';
+import { storageAccess } from '../../src/storage.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 import { startKustoStub, type KustoStub } from '../support/kusto-stub.js';
 
@@ -54,7 +54,7 @@ function options(now: Date): DetectOptions {
     threshold: 3,
     minSessions: 20,
     quietMinutes: 60,
-    quiet: new TableQuietPeriods(tableClient(azurite.connectionString, 'alertstate')),
+    quiet: new TableQuietPeriods(storageAccess({ connectionString: azurite.connectionString }).table('alertstate')),
     grafanaUrl: 'https://grafana.example',
   };
 }
