@@ -90,3 +90,15 @@ export function storageAccess(settings: StorageSettings): StorageAccess {
     table: (name) => new TableClient(`https://${account}.table.core.windows.net`, name, credential),
   };
 }
+
+/**
+ * Creating a container, queue or table the infrastructure already made: with data roles scoped to
+ * the resource (no account-level rights), the service answers 403 to the create; that is fine.
+ */
+export async function ensureExists(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 403) throw err;
+  }
+}

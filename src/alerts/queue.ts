@@ -1,5 +1,6 @@
 // The alert queue: JSON messages, base64-encoded as the Functions queue trigger expects by default.
 import { QueueClient } from '@azure/storage-queue';
+import { ensureExists } from '../storage.js';
 import type { AlertMessage } from './detect.js';
 
 export interface AlertQueue {
@@ -14,7 +15,7 @@ export function alertQueue(client: QueueClient): AlertQueue {
   let ready: Promise<unknown> | undefined;
   return {
     async send(message) {
-      ready ??= client.createIfNotExists().catch((err) => {
+      ready ??= ensureExists(() => client.createIfNotExists()).catch((err) => {
         ready = undefined;
         throw err;
       });

@@ -1,6 +1,7 @@
 // Quiet periods in Table Storage: when each KPI + dimension value was last alerted.
 import { createHash } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
+import { ensureExists } from '../storage.js';
 import type { QuietPeriods } from './detect.js';
 
 const key = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -10,7 +11,7 @@ export class TableQuietPeriods implements QuietPeriods {
   constructor(private readonly table: TableClient) {}
 
   private ensure() {
-    this.ready ??= this.table.createTable().catch((err) => {
+    this.ready ??= ensureExists(() => this.table.createTable()).catch((err) => {
       this.ready = undefined;
       throw err;
     });

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { storageAccess, type StorageAccess } from '../../storage.js';
+import { ensureExists, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
 import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
@@ -24,7 +24,7 @@ export class BlobDeadLetterStore implements DeadLetterStore {
 
   private async put(doc: DeadLetterDocument): Promise<void> {
     // A failed create is forgotten so the next write tries again (the emulator may have been down).
-    this.ready ??= this.container.createIfNotExists().catch((err) => {
+    this.ready ??= ensureExists(() => this.container.createIfNotExists()).catch((err) => {
       this.ready = undefined;
       throw err;
     });
