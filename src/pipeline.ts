@@ -32,6 +32,14 @@ export interface PreparedRecords {
   rejected: RejectedRecord[];
 }
 
+export interface CommitOptions {
+  /**
+   * The rows go to the sink as one batch with this idempotency tag (Batch.tag), so writing the
+   * same records again under the same tag adds nothing. Blob chunks use it; HTTP does not.
+   */
+  ingestTag?: string;
+}
+
 export interface PipelineLimits extends BeaconLimits {
   /** Serialized size cap of the Extra column (unknown fields) per record. */
   maxExtraBytes: number;
@@ -117,11 +125,15 @@ export class Pipeline {
   }
 
   /** prepare(), then hands the rows to the batcher and the rejects to the dead-letter store; resolves once both are durable. */
-  async process(candidates: Candidate[], ctx: IntakeContext): Promise<PipelineResult> {
-    const { rows, rejected } = this.prepare(candidates, ctx);
+  async process(candidates: Candidate[], ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+    return this.commit(this.prepare(candidates, ctx), ctx, options);
+  }
 
+  /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
+  async commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+    const { rows, rejected } = prepared;
     const writes: Promise<unknown>[] = [];
-    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows));
+    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, options.ingestTag === undefined ? undefined : { tag: options.ingestTag }));
     if (rejected.length) {
       writes.push(
         this.deadLetter

@@ -16,6 +16,14 @@ export interface BatcherOptions {
   maxInFlight?: number;
 }
 
+export interface SubmitOptions {
+  /**
+   * Idempotency tag (see Batch.tag): the rows go in one dedicated batch of their own, never shared
+   * with other callers' rows and never split, so the tag names exactly these rows.
+   */
+  tag?: string;
+}
+
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 /** Records were neither ingested nor dead-lettered: the caller must not acknowledge them. */
@@ -65,9 +73,11 @@ export class GroupCommitBatcher {
   /**
    * Adds serialized rows for `table`; resolves when every row is durable (in the sink or the
    * dead-letter store). Rows of one call may span several batches; all of them must land.
+   * With a tag, they form one batch of their own (same retries, same dead-letter path).
    */
-  async submit(table: string, rows: string[]): Promise<BatchOutcome[]> {
+  async submit(table: string, rows: string[], options: SubmitOptions = {}): Promise<BatchOutcome[]> {
     if (rows.length === 0) return [];
+    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag)];
     const pending: Promise<BatchOutcome>[] = [];
     let current: OpenBatch | undefined;
     let joined = false;
@@ -94,6 +104,16 @@ export class GroupCommitBatcher {
       }
     }
     return Promise.all(pending);
+  }
+
+  private submitTagged(table: string, rows: string[], tag: string): Promise<BatchOutcome> {
+    let bytes = 0;
+    for (const row of rows) bytes += Buffer.byteLength(row) + 1;
+    const ob: OpenBatch = { batch: { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag }, waiters: [] };
+    const outcome = this.join(ob);
+    this.queue.push(ob);
+    this.pump();
+    return outcome;
   }
 
   /** Seals and writes everything open now; resolves when nothing is in flight. */

@@ -9,6 +9,12 @@ export interface Batch {
   /** UTF-8 bytes of the rows joined with newlines. */
   bytes: number;
   createdAt: Date;
+  /**
+   * Idempotency tag of a batch that must land at most once however often it is written (a blob
+   * chunk, written again after a crash): a sink that already holds a batch with this tag skips it.
+   * Untagged batches (HTTP group commits) are written as they come.
+   */
+  tag?: string;
 }
 
 export interface Sink {

@@ -160,4 +160,29 @@ describe('GroupCommitBatcher', () => {
     expect(sink.calls).toBe(10);
     expect(peak).toBe(2);
   });
+
+  it('writes tagged rows as one batch of their own, whatever the limits, and keeps the tag through retries and the dead-letter store', async () => {
+    const sink = new MemorySink();
+    const batcher = new GroupCommitBatcher(sink, new MemoryDeadLetter(), opts({ maxRecords: 3, maxBytes: 1024, maxDelayMs: 50 }));
+    const tagged = Array.from({ length: 10 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(200) }));
+    const [outcomes] = await Promise.all([batcher.submit('T', tagged, { tag: 'chunk-0' }), batcher.submit('T', ['{"http":1}'])]);
+    expect(outcomes).toHaveLength(1);
+    await batcher.flush();
+    const taggedBatches = sink.batches.filter((b) => b.tag !== undefined);
+    expect(taggedBatches).toHaveLength(1);
+    expect(taggedBatches[0]).toMatchObject({ tag: 'chunk-0', rows: tagged });
+    // the concurrent untagged row went in a group-commit batch of its own, without a tag
+    expect(sink.batches.filter((b) => b.tag === undefined).flatMap((b) => b.rows)).toEqual(['{"http":1}']);
+
+    const failing = new MemorySink(async () => {
+      throw new Error('sink down');
+    });
+    const dl = new MemoryDeadLetter();
+    const b2 = new GroupCommitBatcher(failing, dl, opts({ retry: { maxAttempts: 2, baseMs: 1, maxMs: 1 } }));
+    const [o] = await b2.submit('T', ['a'], { tag: 'chunk-1' });
+    expect(o!.via).toBe('deadletter');
+    expect(failing.calls).toBe(2);
+    expect(dl.batches[0]!.batch).toMatchObject({ tag: 'chunk-1', rows: ['a'] });
+    expect(await b2.submit('T', [], { tag: 'chunk-2' })).toEqual([]);
+  });
 });

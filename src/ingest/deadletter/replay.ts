@@ -40,7 +40,15 @@ export async function replayDeadLetters(opts: {
       continue;
     }
     try {
-      await opts.sink.write({ id: randomUUID(), table: doc.table, rows, bytes: rows.reduce((n, r) => n + Buffer.byteLength(r) + 1, 0), createdAt: new Date() });
+      await opts.sink.write({
+        id: randomUUID(),
+        table: doc.table,
+        rows,
+        bytes: rows.reduce((n, r) => n + Buffer.byteLength(r) + 1, 0),
+        createdAt: new Date(),
+        // a tagged batch (a blob chunk) keeps its tag, so a chunk that also landed on a later try is not added twice
+        ...(typeof doc.tag === 'string' && { tag: doc.tag }),
+      });
       await entry.remove(); // only now: a crash before this line replays the batch again, never loses it
       report.replayed++;
       report.rows += rows.length;

@@ -42,6 +42,8 @@ export interface DeadLetterBatch {
   table: string;
   reason: string;
   failedAt: string;
+  /** The batch's idempotency tag, when it had one: a replay writes it with the same tag. */
+  tag?: string;
   rows: unknown[];
 }
 
@@ -100,6 +102,7 @@ export function batchDocument(batch: Batch, reason: string, now = new Date()): D
     table: batch.table,
     reason,
     failedAt: now.toISOString(),
+    ...(batch.tag !== undefined && { tag: batch.tag }),
     count: batch.rows.length,
   });
   const body = `${head.slice(0, -1)},"rows":[${batch.rows.join(',')}]}`;

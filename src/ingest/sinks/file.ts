@@ -1,13 +1,23 @@
 // The local default sink: exactly what would be ingested, one NDJSON file per table per time window.
-import { mkdir, appendFile } from 'node:fs/promises';
+// A tagged batch (a blob chunk, see Batch.tag) gets a file of its own in the same folder, named
+// with its tag and written under a temporary name then renamed: the file is there whole or not at
+// all, so its name is the record that the tag was written, and a batch whose tag is already there
+// is skipped, also after a restart. This is the file sink's stand-in for Kusto's ingest-by tags.
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { batchPayload, type Batch, type Sink } from '../sink.js';
+
+const SAFE_TAG = /^[A-Za-z0-9_.-]{1,100}$/;
 
 export class FileSink implements Sink {
   readonly name = 'file';
   // Appends to one file are chained so concurrent batches never interleave their lines.
   private readonly tails = new Map<string, Promise<void>>();
   private readonly madeDirs = new Set<string>();
+  /** Per table: tags already written (read once from the folder), and writes of a tag under way. */
+  private readonly tags = new Map<string, Promise<Set<string>>>();
+  private readonly tagWrites = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dir: string,
@@ -24,15 +34,12 @@ export class FileSink implements Sink {
   }
 
   async write(batch: Batch): Promise<void> {
+    if (batch.tag !== undefined) return this.writeTagged(batch, batch.tag);
     const file = this.fileFor(batch.table, this.now());
     const payload = batchPayload(batch);
     const previous = this.tails.get(file) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const dir = path.dirname(file);
-      if (!this.madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        this.madeDirs.add(dir);
-      }
+      await this.ensureDir(path.dirname(file));
       await appendFile(file, payload);
     });
     const settled = next.catch(() => undefined);
@@ -41,5 +48,58 @@ export class FileSink implements Sink {
       if (this.tails.get(file) === settled) this.tails.delete(file);
     });
     await next;
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
+  /** The tag as it appears in a file name. */
+  private static fileTag(tag: string): string {
+    return SAFE_TAG.test(tag) ? tag : `h${createHash('sha256').update(tag).digest('hex').slice(0, 40)}`;
+  }
+
+  /** Tags already in the table's folder: `<table>-<stamp>-<tag>.ndjson`. */
+  private tagsOf(table: string): Promise<Set<string>> {
+    let known = this.tags.get(table);
+    if (!known) {
+      const pattern = new RegExp(`^${table.replace(/[^\w]/g, '\\$&')}-\\d{8}T\\d{6}Z-(.+)\\.ndjson$`);
+      known = readdir(path.join(this.dir, table))
+        .catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return [] as string[];
+          throw err;
+        })
+        .then((names) => new Set(names.flatMap((n) => pattern.exec(n)?.[1] ?? [])));
+      known.catch(() => this.tags.delete(table)); // a failed listing is tried again next time
+      this.tags.set(table, known);
+    }
+    return known;
+  }
+
+  private async writeTagged(batch: Batch, tag: string): Promise<void> {
+    const name = FileSink.fileTag(tag);
+    const key = `${batch.table}\u0000${name}`;
+    // Writes of one tag are chained (two deliveries of one event at once): the later one sees the
+    // earlier one's file and skips.
+    const previous = this.tagWrites.get(key) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const known = await this.tagsOf(batch.table);
+        if (known.has(name)) return;
+        const file = this.fileFor(batch.table, this.now()).replace(/\.ndjson$/, `-${name}.ndjson`);
+        await this.ensureDir(path.dirname(file));
+        await writeFile(`${file}.tmp`, batchPayload(batch));
+        await rename(`${file}.tmp`, file);
+        known.add(name);
+      });
+    this.tagWrites.set(key, next);
+    try {
+      await next;
+    } finally {
+      if (this.tagWrites.get(key) === next) this.tagWrites.delete(key);
+    }
   }
 }

@@ -83,6 +83,7 @@ export function sanitize(text: string): string {
  * error, which axios errors never carry, so it retries a bad mapping or an unknown table and then
  * queues it, where it fails out of sight. Here a permanent answer is dead-lettered at once, and a
  * transient streaming failure (throttling, 5xx, timeout, reset) falls back to queued ingestion.
+ * Tagged batches (blob chunks) are always queued: see write().
  */
 export class KustoSink implements Sink {
   readonly name: string;
@@ -95,13 +96,16 @@ export class KustoSink implements Sink {
     if (opts.mode === 'managed-streaming') this.streaming = new StreamingIngestClient(connectionFor(opts.clusterUri, opts.accessToken));
   }
 
-  private properties(table: string): IngestionProperties {
+  private properties(table: string, tag?: string): IngestionProperties {
     const report = this.opts.reportStatus ?? 'none';
     return new IngestionProperties({
       database: this.opts.database,
       table,
       format: DataFormat.JSON,
       ingestionMappingReference: this.opts.mappingFor(table),
+      // A tagged batch (a blob chunk): the extent is tagged `ingest-by:<tag>`, and the ingestion is
+      // dropped when an extent with that tag already exists (ingestIfNotExists is a JSON array).
+      ...(tag !== undefined && { ingestByTags: [tag], ingestIfNotExists: JSON.stringify([tag]) }),
       ...(report !== 'none' && {
         reportLevel: report === 'all' ? ReportLevel.FailuresAndSuccesses : ReportLevel.FailuresOnly,
         reportMethod: ReportMethod.Queue,
@@ -129,8 +133,10 @@ export class KustoSink implements Sink {
     const body = await gzip(batchPayload(batch));
     // A fresh Readable of one Buffer per call: the SDK consumes it, and string chunks crash it.
     const descriptor = () => new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
-    const props = this.properties(batch.table);
-    if (this.streaming) {
+    const props = this.properties(batch.table, batch.tag);
+    // Streaming ingestion carries no extent tags (the REST call takes only format and mapping), so
+    // a tagged batch always goes queued, where ingest-by tags and ingestIfNotExists apply.
+    if (this.streaming && batch.tag === undefined) {
       const streaming = this.streaming;
       try {
         await this.call(() => streaming.ingestFromStream(descriptor(), props));

@@ -1,8 +1,9 @@
-// A dropped file -> the one pipeline, chunk by chunk, each chunk durable before its checkpoint.
+// A dropped file -> the one pipeline, chunk by chunk, each chunk durable (under its idempotency
+// tag) before its checkpoint; see ingest/checkpoints.ts for why this adds every row once.
 // Bad records are dead-lettered with the blob URL and line; an unreadable file is dead-lettered
 // whole and acknowledged; a transient failure (storage, sink) throws so Event Grid retries.
 import type { Readable } from 'node:stream';
-import type { CheckpointStore } from '../../ingest/checkpoints.js';
+import { chunkTag, type CheckpointStore } from '../../ingest/checkpoints.js';
 import type { DeadLetterStore } from '../../ingest/deadletter/store.js';
 import type { Pipeline } from '../../pipeline.js';
 import type { Candidate } from '../records.js';
@@ -67,7 +68,9 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
   };
   const flush = async () => {
     if (chunk.length > 0) {
-      const done = deps.pipeline.process(chunk, { ...ctx, receivedAt: new Date() });
+      // The chunk's tag lets the sink drop it if it already landed before a crash (checkpoints.ts).
+      const ingestTag = chunkTag(blob.url, version, ordinal - chunk.length, chunk.length);
+      const done = deps.pipeline.process(chunk, { ...ctx, receivedAt: new Date() }, { ingestTag });
       done.catch(() => undefined); // awaited in order by settleOldest; never left unhandled
       inFlight.push({ done, upTo: ordinal });
       chunk = [];

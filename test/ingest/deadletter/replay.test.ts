@@ -73,5 +73,14 @@ for (const kind of ['file', 'blob'] as const) {
       expect(second).toMatchObject({ replayed: 1, failed: 0, rows: 2 });
       expect(await count(s)).toBe(0);
     });
+
+    it('replays a tagged batch (a blob chunk) with its tag, so the sink can tell it already has it', async () => {
+      const s = store();
+      await s.writeFailedBatch({ ...batch('tagged', 2), tag: 'blob-feed' }, 'sink down');
+      await s.writeFailedBatch(batch('untagged', 1), 'sink down');
+      const sink = new RecordingSink();
+      await replayDeadLetters({ store: s, sink });
+      expect(sink.written.map((b) => [JSON.parse(b.rows[0]!).SessionId, b.tag])).toEqual(expect.arrayContaining([['tagged', 'blob-feed'], ['untagged', undefined]]));
+    });
   });
 }

@@ -50,4 +50,25 @@ describe('FileSink', () => {
       expect(seq.slice(k, k + 200).every((r, j) => r.i === seq[k]!.i && r.j === j)).toBe(true);
     }
   });
+
+  it('writes a tagged batch once: again under the same tag, concurrently, or after a restart, it adds nothing', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'filesink-'));
+    let now = new Date('2026-11-23T10:00:05Z');
+    const sink = new FileSink(dir, 60, () => now);
+    const tagged = (tag: string, rows: string[]) => ({ ...batch('QoeEvents', rows), tag });
+    await Promise.all([sink.write(tagged('blob-aaa', ['{"a":1}', '{"a":2}'])), sink.write(tagged('blob-aaa', ['{"a":1}', '{"a":2}']))]);
+    await sink.write(tagged('blob-aaa', ['{"a":1}', '{"a":2}']));
+    await sink.write(batch('QoeEvents', ['{"h":1}']));
+    now = new Date('2026-11-23T10:05:00Z'); // a later window: the tag is still known
+    const restarted = new FileSink(dir, 60, () => now);
+    await restarted.write(tagged('blob-aaa', ['{"a":1}', '{"a":2}']));
+    await restarted.write(tagged('blob-bbb', ['{"a":3}']));
+    await restarted.write(tagged('weird/tag: with spaces', ['{"a":4}']));
+    await restarted.write(tagged('weird/tag: with spaces', ['{"a":4}']));
+    const files = (await readdir(path.join(dir, 'QoeEvents'))).sort();
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.slice(0, 3)).toEqual(['QoeEvents-20261123T100000Z-blob-aaa.ndjson', 'QoeEvents-20261123T100000Z.ndjson', 'QoeEvents-20261123T100500Z-blob-bbb.ndjson']);
+    const all = (await Promise.all(files.map((f) => readFile(path.join(dir, 'QoeEvents', f), 'utf8')))).join('');
+    expect(all.trimEnd().split('\n').sort()).toEqual(['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"h":1}']);
+  });
 });

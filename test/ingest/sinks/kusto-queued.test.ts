@@ -93,4 +93,21 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
     expect([...viaQueue, ...viaStream, ...dead].sort()).toEqual([...submitted].sort());
     await sink.close();
   });
+
+  it('sends a tagged batch (a blob chunk) queued, also in managed-streaming mode, with ingest-by tag and ingestIfNotExists', async () => {
+    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't' });
+    stub.streaming.length = 0;
+    const rows = rowsOf(4);
+    await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date(), tag: 'blob-0123abcd' });
+    expect(stub.streaming).toHaveLength(0); // streaming ingestion would drop the tag
+    const [message, ...more] = await drainQueue();
+    expect(more).toEqual([]);
+    expect(message!.AdditionalProperties).toMatchObject({ tags: JSON.stringify(['ingest-by:blob-0123abcd']), ingestIfNotExists: JSON.stringify(['blob-0123abcd']), format: 'json', ingestionMappingReference: 'QoeEvents_json' });
+    expect(await blobRows(message!.BlobPath)).toEqual(rows);
+    // untagged batches still stream
+    await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date() });
+    expect(stub.streaming).toHaveLength(1);
+    expect(await drainQueue()).toEqual([]);
+    await sink.close();
+  });
 });
