@@ -56,10 +56,15 @@ async function main(): Promise<void> {
         connectionString: config.storageConnection,
         containers: config.blob.containers,
         deliver: (event) => host.invoke('blobCreated', event),
+        stateFile: path.join(config.dataDir, 'event-grid.json'),
         log: (line) => console.log(line),
       })
     : undefined;
-  if (eventGrid) console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second)`);
+  if (eventGrid) {
+    // the first scan starts now rather than in a second, and creates the watched containers
+    void eventGrid.poll().catch((err: Error) => console.log(`[event-grid] first poll failed: ${err.message}`));
+    console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`);
+  }
   const triggers = startLocalTriggers({ host, connectionString: config.storageConnection, maxDequeueCount: await maxDequeueCountFromHostJson() });
   console.log('Timers run on their schedule; queue triggers poll Azurite every second.');
   console.log('\nCtrl+C to stop.');

@@ -1,6 +1,6 @@
 // The local Event Grid: a file uploaded to Azurite's telemetry container is delivered to the real
 // blobCreated registration; uploading it again adds no rows.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -66,5 +66,41 @@ describe('local Event Grid over Azurite', () => {
     expect(await grid.poll()).toBe(1);
     expect(delivered).toHaveLength(2);
     expect(await rows()).toHaveLength(4);
+  });
+
+  it('remembers what it delivered in its state file, so a restart announces only what is new, and retries a failed delivery', async () => {
+    const stateFile = path.join(dir, 'event-grid.json');
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
+    const seen: string[] = [];
+    let fail = false;
+    const start = () =>
+      startLocalEventGrid({
+        connectionString: azurite.connectionString,
+        containers: ['telemetry'],
+        intervalMs: 60_000,
+        stateFile,
+        deliver: async (event) => {
+          if (fail) throw new Error('function host down');
+          seen.push((event.subject as string).split('/blobs/')[1]!);
+        },
+      });
+    const first = start();
+    await container.getBlockBlobClient('restart/a.ndjson').upload('{}', 2);
+    expect(await first.poll()).toBeGreaterThanOrEqual(2); // everything so far, it has no state yet
+    expect(seen).toContain('restart/a.ndjson');
+    first.stop();
+
+    seen.length = 0;
+    const second = start(); // "npm start" again
+    expect(await second.poll()).toBe(0);
+    await container.getBlockBlobClient('restart/b.ndjson').upload('{}', 2);
+    fail = true;
+    expect(await second.poll()).toBe(0);
+    fail = false;
+    expect(await second.poll()).toBe(1);
+    expect(seen).toEqual(['restart/b.ndjson']);
+    second.stop();
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(Object.keys(state.delivered)).toEqual(expect.arrayContaining(['telemetry/restart/a.ndjson', 'telemetry/restart/b.ndjson']));
   });
 });

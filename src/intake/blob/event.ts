@@ -23,22 +23,44 @@ function fromSubject(subject: string): { container: string; name: string } | und
   return m ? { container: m[1]!, name: m[2]! } : undefined;
 }
 
-export async function parseBlobEvent(raw: unknown): Promise<ParsedEvent> {
-  const obj = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
-  const isCloudEvent = typeof obj?.specversion === 'string';
-  let id: string;
-  let subject: string;
-  let data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string };
-  if (isCloudEvent) {
-    const [event] = await deserializer.deserializeCloudEvents(obj);
-    if (!event || !isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event?.type}` };
-    ({ id, data } = { id: event.id, data: event.data ?? {} });
-    subject = event.subject ?? '';
-  } else {
-    const [event] = await deserializer.deserializeEventGridEvents(obj);
-    if (!event || !isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event?.eventType}` };
-    ({ id, data, subject } = event);
+/**
+ * Every event in what the trigger handed over: one event object (the Functions Event Grid binding
+ * delivers one per invocation), an array of them (the webhook body), or their JSON text. An
+ * envelope @azure/eventgrid refuses is acknowledged as ignored: redelivering it would not fix it.
+ */
+export async function parseBlobEvents(raw: unknown): Promise<ParsedEvent[]> {
+  let input: unknown;
+  try {
+    input = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch (err) {
+    return [{ kind: 'ignored', reason: `event is not JSON: ${(err as Error).message}` }];
   }
+  const first = (Array.isArray(input) ? input[0] : input) as Record<string, unknown> | undefined;
+  const isCloudEvent = typeof first?.specversion === 'string';
+  try {
+    if (isCloudEvent) {
+      const events = await deserializer.deserializeCloudEvents(input as Record<string, unknown>);
+      return events.map((event): ParsedEvent => {
+        if (!isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event.type}` };
+        return fromParts(event.id, event.subject ?? '', event.data ?? {});
+      });
+    }
+    const events = await deserializer.deserializeEventGridEvents(input as Record<string, unknown>);
+    return events.map((event): ParsedEvent => {
+      if (!isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event.eventType}` };
+      return fromParts(event.id, event.subject, event.data ?? {});
+    });
+  } catch (err) {
+    return [{ kind: 'ignored', reason: `not a valid ${isCloudEvent ? 'CloudEvents 1.0' : 'Event Grid'} event: ${(err as Error).message}` }];
+  }
+}
+
+/** One event (the first, if given several). */
+export async function parseBlobEvent(raw: unknown): Promise<ParsedEvent> {
+  return (await parseBlobEvents(raw))[0] ?? { kind: 'ignored', reason: 'no event' };
+}
+
+function fromParts(id: string, subject: string, data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string }): ParsedEvent {
   const where = fromSubject(subject);
   if (!where) return { kind: 'ignored', reason: `subject ${subject} is not a blob` };
   if (!data.url || !data.eTag) return { kind: 'ignored', reason: 'event carries no blob url or eTag' };

@@ -63,4 +63,17 @@ describe('file formats', () => {
     await expect(read(Buffer.from('not gzip at all'), 'ndjson', true, 7, false)).rejects.toBeInstanceOf(UnreadableFileError);
     await expect(read(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'ndjson')).rejects.toThrow(/binary/);
   });
+
+  it('calls a file dominated by invalid UTF-8 binary even without NUL bytes, before reading a record of it, but keeps a stray Latin-1 byte', async () => {
+    let x = 12345;
+    const noise = Buffer.alloc(200 * 1024, 0).map(() => 0x80 + ((x = (x * 1103515245 + 12345) >>> 0) % 0x7f));
+    const got: FileRecord[] = [];
+    const reading = (async () => {
+      for await (const r of readRecords(Readable.from([Buffer.from('{"a":1}\n'), noise]), 'ndjson', false)) got.push(r);
+    })();
+    await expect(reading).rejects.toThrow(/binary, not text \(\d+% of its first 4096 bytes are not UTF-8 text\)/);
+    expect(got).toEqual([]);
+    const latin1 = Buffer.concat([Buffer.from('{"contentId":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":2}\n')]);
+    expect((await read(latin1, 'ndjson')).map((r) => r.value)).toEqual([{ contentId: 'caf\ufffd' }, { a: 2 }]);
+  });
 });
