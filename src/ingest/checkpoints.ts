@@ -19,7 +19,10 @@
 //    them: Kusto through `ingest-by:<tag>` extent tags with `ingestIfNotExists` (queued ingestion:
 //    streaming ingestion carries no tags), the file sink through its tagged files. Tags alone would
 //    do without checkpoints, but every redelivery would then re-read and re-send the whole file, and
-//    Kusto would answer each chunk by checking extent tags: the checkpoint keeps that rare.
+//    Kusto would answer each chunk by checking extent tags: the checkpoint keeps that rare. Microsoft
+//    warns that a unique ingest-by tag per ingestion costs performance as tags pile up in extent
+//    metadata, so kql/V006 drops `ingest-by:` tags after 2 days, longer than Event Grid redelivers
+//    (1 day). A larger QOE_BLOB_CHUNK_RECORDS means fewer, larger tagged ingestions (more memory).
 //
 // What remains: Kusto checks ingestIfNotExists when it ingests, so two ingestions of one tag that
 // are both still waiting in the ingestion queue can both land. That takes a crash after a chunk was
