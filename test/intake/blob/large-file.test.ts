@@ -1,5 +1,7 @@
-// A gzip NDJSON drop of 200 MB (uncompressed) streams through with bounded memory: the file is
-// generated into the temp folder and uploaded as a stream, never held in memory.
+// A gzip NDJSON drop of over 200 MB streams through with bounded memory: the file is generated into
+// the temp folder and uploaded from disk, never held in memory. It is gzip with stored (level 0)
+// deflate blocks, so the file itself is over 200 MB, as is its content: holding either whole would
+// break the RSS bound. (Compressed deflate blocks are decoded by the format and intake tests.)
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,10 +49,10 @@ function* ndjsonLines(bytes: number): Generator<string> {
   }
 }
 
-describe('a 200 MB gzip NDJSON drop', () => {
+describe('a gzip NDJSON drop of over 200 MB', () => {
   it('is ingested whole with peak RSS bounded', async () => {
     const file = path.join(dir, 'big.ndjson.gz');
-    await pipeline(Readable.from(ndjsonLines(TARGET_BYTES)), zlib.createGzip({ level: 1 }), createWriteStream(file));
+    await pipeline(Readable.from(ndjsonLines(TARGET_BYTES)), zlib.createGzip({ level: 0 }), createWriteStream(file));
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
     await container.createIfNotExists();
     const blob = container.getBlockBlobClient('big.ndjson.gz');
@@ -77,11 +79,15 @@ describe('a 200 MB gzip NDJSON drop', () => {
     expect(outcome).toMatchObject({ status: 'ingested', rejected: 0 });
     const records = (outcome as { records: number }).records;
     expect(records).toBeGreaterThan(400_000);
+    expect((await stat(file)).size).toBeGreaterThan(TARGET_BYTES);
     const sinkFiles = await glob(path.join(dir, 'sink'), /\.ndjson$/);
     const sinkBytes = (await Promise.all(sinkFiles.map((f) => stat(f)))).reduce((n, st) => n + st.size, 0);
     expect(sinkBytes).toBeGreaterThan(100 * 1024 * 1024);
     const growthMb = (peak - rssBefore) / 1024 / 1024;
-    console.log(`200 MB drop: ${records} records in ${seconds.toFixed(1)} s (${(TARGET_BYTES / 1024 / 1024 / seconds).toFixed(1)} MB/s), peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`);
-    expect(growthMb).toBeLessThan(256);
+    const gzMb = (await stat(file)).size / 1024 / 1024;
+    console.log(`200 MB drop (${gzMb.toFixed(0)} MB gzipped): ${records} records in ${seconds.toFixed(1)} s (${(TARGET_BYTES / 1024 / 1024 / seconds).toFixed(1)} MB/s), peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`);
+    // Well under the file's 200 MB: holding the decompressed file (or its rows) would exceed it.
+    // Measured +70..+150 MB on a shared 2-core box; the rest is chunks in flight and GC headroom.
+    expect(growthMb).toBeLessThan(160);
   }, 300_000);
 });
