@@ -1,6 +1,6 @@
 // Streaming record readers for dropped files: NDJSON, a JSON array, CSV with a header row (and
 // gzip of any of them). Memory stays bounded by one record, never one file.
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { cmcdRecordFromUrl } from '../cmcd.js';
@@ -283,8 +283,41 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Records of a file stream, by format; gzip undone on the way. Corrupt gzip / binary -> UnreadableFileError. */
+/**
+ * Looks at the first bytes for the gzip magic number and hands back a stream with those bytes
+ * still in front. Catches gzip that neither the name nor the content type announce (uploaded with
+ * Content-Encoding: gzip, or misnamed), which would otherwise be refused as binary.
+ */
+async function sniffGzip(body: Readable): Promise<{ gzip: boolean; stream: Readable }> {
+  const source = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let bytes = 0;
+  while (bytes < 2) {
+    const next = await source.next();
+    if (next.done) break;
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    head.push(chunk);
+    bytes += chunk.length;
+  }
+  const start = Buffer.concat(head, bytes);
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    try {
+      if (bytes > 0) yield start;
+      for (;;) {
+        const next = await source.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await source.return?.(); // stopped early (a bad file): let go of the download
+    }
+  };
+  return { gzip: bytes >= 2 && start[0] === 0x1f && start[1] === 0x8b, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** Records of a file stream, by format; gzip (by name, type or magic bytes) undone on the way. Corrupt gzip / binary -> UnreadableFileError. */
 export async function* readRecords(body: Readable, format: FileFormat, gzip: boolean): AsyncGenerator<FileRecord> {
+  if (!gzip) ({ gzip, stream: body } = await sniffGzip(body));
   let source: Readable = body;
   if (gzip) {
     const gunzip = createGunzip();

@@ -54,6 +54,13 @@ describe('file formats', () => {
     expect(out.map((r) => r.line)).toEqual([2, 3]);
   });
 
+  it('recognises gzip by its magic bytes when neither name nor content type say so (Content-Encoding: gzip)', async () => {
+    const gz = zlib.gzipSync(Buffer.from('{"a":1}\n{"a":2}\n'));
+    expect((await read(gz, 'ndjson', false, 7, false)).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect((await read(gz, 'ndjson', false, 1, false)).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(await read('', 'ndjson')).toEqual([]);
+  });
+
   it('calls corrupt gzip and binary files unreadable', async () => {
     const gz = zlib.gzipSync(Buffer.from('{"a":1}\n'.repeat(1000)));
     const mid = Math.floor(gz.length / 2);
