@@ -174,7 +174,10 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
 /** `beacons: [POST,OPTIONS] http://localhost:7071/api/beacons`, like `func start` prints. */
 export function describeFunctions(host: LocalHost, prefix = 'api'): string[] {
   return host.registrations.map((r) => {
-    if (r.trigger.type.toLowerCase() !== 'httptrigger') return `${r.name}: ${r.trigger.type}`;
+    const type = r.trigger.type.toLowerCase();
+    if (type === 'timertrigger') return `${r.name}: timerTrigger (${String(r.trigger.schedule)})`;
+    if (type === 'queuetrigger') return `${r.name}: queueTrigger (${String(r.trigger.queueName)})`;
+    if (type !== 'httptrigger') return `${r.name}: ${r.trigger.type}`;
     const methods = ((r.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).join(',');
     return `${r.name}: [${methods}] ${host.url}/${prefix}/${String(r.trigger.route ?? r.name)}`;
   });

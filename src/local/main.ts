@@ -1,26 +1,15 @@
 // `npm start`: the whole service on one machine, no Azure Functions Core Tools needed. Reads
 // local.settings.json like `func start`, starts Azurite when storage is local, loads the same
 // function registrations the Azure host sees and serves them on http://localhost:7071.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { startAzurite, isPortOpen, type Azurite } from './azurite.js';
 import { installFunctionsCore } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
-import { maxDequeueCountFromHostJson, startLocalTriggers } from './triggers.js';
-
-/** `func start` puts local.settings.json's Values into the environment; settings already set win. */
-async function applyLocalSettings(file = 'local.settings.json'): Promise<boolean> {
-  try {
-    const values = (JSON.parse(await readFile(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
-    for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = String(v);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
-}
+import { storageAccess } from '../storage.js';
+import { applyLocalSettings } from './settings.js';
+import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
 
 const DEFAULT_PORTS = [10000, 10001, 10002] as const;
 
@@ -60,8 +49,18 @@ async function main(): Promise<void> {
       })
     : undefined;
   if (eventGrid) console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second)`);
-  const triggers = startLocalTriggers({ host, connectionString: config.storageConnection, maxDequeueCount: await maxDequeueCountFromHostJson() });
-  console.log('Timers run on their schedule; queue triggers poll Azurite every second.');
+  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const triggers = startLocalTriggers({
+    host,
+    queueClient: (name) => storage.queue(name),
+    queues: await queueSettingsFromHostJson(),
+    runTimersOnStart: config.localRunTimersOnStart,
+  });
+  const timers = Object.entries(triggers.nextRuns());
+  if (timers.length) {
+    console.log(`\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`);
+  }
+  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger')) console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping`);
     eventGrid?.stop();
-    triggers.stop();
+    await triggers.stop();
     await host.close();
     await services.batcher.flush();
     await services.sink.close?.();
