@@ -50,8 +50,10 @@ const cdnRule = z.object({
 
 export const settingsSchema = z.object({
   // --- storage ------------------------------------------------------------------------------
-  /** Connection string of the storage account (Azurite locally). */
-  AzureWebJobsStorage: z.string().default('UseDevelopmentStorage=true'),
+  /** Connection string of the storage account (Azurite locally). Unset in Azure: see the next one. */
+  AzureWebJobsStorage: z.string().default(''),
+  /** The storage account reached with the managed identity (the Functions host reads it too). */
+  AzureWebJobsStorage__accountName: z.string().default(''),
   /** Folder for the file sink, local dead letters and Azurite data. */
   QOE_DATA_DIR: z.string().default('data'),
 
@@ -124,6 +126,26 @@ export const settingsSchema = z.object({
   /** Queued-ingestion status reporting: none, failures, all. */
   KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('none'),
 
+  // --- anomaly alerting --------------------------------------------------------------------
+  /** NCRONTAB (6 fields) for the anomaly timer. */
+  QOE_ALERT_SCHEDULE: z.string().default('0 */5 * * * *'),
+  /** How far back each run looks for anomalies (minutes). */
+  QOE_ALERT_WINDOW_MINUTES: int(30, 1),
+  QOE_ALERT_BIN_MINUTES: int(5, 1),
+  /** Anomaly score threshold for series_decompose_anomalies (lower = more sensitive). */
+  QOE_ALERT_THRESHOLD: z.coerce.number().positive().default(3),
+  QOE_ALERT_MIN_SESSIONS: int(20, 0),
+  /** The same KPI and dimension value is not alerted again within this many minutes. */
+  QOE_ALERT_QUIET_MINUTES: int(60, 0),
+  QOE_ALERT_QUEUE: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default('qoe-alerts'),
+  QOE_ALERT_STATE_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('alertstate'),
+  /** Targets; empty = not used. These URLs are secrets: keep them in app settings / Key Vault. */
+  QOE_ALERT_WEBHOOK_URL: z.string().default(''),
+  QOE_ALERT_TEAMS_URL: z.string().default(''),
+  QOE_ALERT_SLACK_URL: z.string().default(''),
+  /** Grafana base URL for links in alerts, e.g. https://myqoe.grafana.azure.com */
+  QOE_GRAFANA_URL: z.string().default(''),
+
   // --- local host ---------------------------------------------------------------------------
   QOE_LOCAL_PORT: int(7071, 0),
 });
@@ -131,7 +153,9 @@ export const settingsSchema = z.object({
 export type Settings = z.output<typeof settingsSchema>;
 
 export interface Config {
+  /** Connection string, or '' when the account is reached by identity (storageAccount). */
   storageConnection: string;
+  storageAccount?: string;
   /** True when storage is the local emulator, so the local host starts Azurite. */
   storageIsLocal: boolean;
   dataDir: string;
@@ -168,6 +192,20 @@ export interface Config {
     reportStatus: Settings['KUSTO_REPORT_STATUS'];
   };
   localPort: number;
+  alerts: {
+    schedule: string;
+    windowMinutes: number;
+    binMinutes: number;
+    threshold: number;
+    minSessions: number;
+    quietMinutes: number;
+    queue: string;
+    stateTable: string;
+    webhookUrl?: string;
+    teamsUrl?: string;
+    slackUrl?: string;
+    grafanaUrl?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -200,8 +238,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
   if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
   return {
-    storageConnection: s.AzureWebJobsStorage,
-    storageIsLocal: /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage),
+    // Neither set: the local emulator, so `npm start` works on embedded defaults.
+    storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
+    storageAccount: s.AzureWebJobsStorage__accountName || undefined,
+    storageIsLocal: !s.AzureWebJobsStorage__accountName && (!s.AzureWebJobsStorage || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage)),
     dataDir,
     http: {
       corsOrigins: s.QOE_CORS_ORIGINS,
@@ -244,5 +284,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reportStatus: s.KUSTO_REPORT_STATUS,
     },
     localPort: s.QOE_LOCAL_PORT,
+    alerts: {
+      schedule: s.QOE_ALERT_SCHEDULE,
+      windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
+      binMinutes: s.QOE_ALERT_BIN_MINUTES,
+      threshold: s.QOE_ALERT_THRESHOLD,
+      minSessions: s.QOE_ALERT_MIN_SESSIONS,
+      quietMinutes: s.QOE_ALERT_QUIET_MINUTES,
+      queue: s.QOE_ALERT_QUEUE,
+      stateTable: s.QOE_ALERT_STATE_TABLE,
+      webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
+      teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
+      slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
+      grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/$/, '') || undefined,
+    },
   };
 }

@@ -2,3 +2,5 @@
 import './functions/beacons.js';
 import './functions/cmcd.js';
 import './functions/blob-created.js';
+import './functions/anomaly-timer.js';
+import './functions/alert-notifier.js';

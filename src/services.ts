@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { TableCheckpointStore, type CheckpointStore } from './ingest/checkpoints.js';
 import type { BlobReader } from './intake/blob/intake.js';
 import { Pipeline } from './pipeline.js';
-import { blobCredential, tableClient } from './storage.js';
+import { storageAccess } from './storage.js';
 
 export interface Services {
   config: Config;
@@ -42,7 +42,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     maxUrlLength: config.http.maxUrlLength,
     maxExtraBytes: 8192,
   });
-  const credential = blobCredential(config.storageConnection);
+  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const credential = storage.blobCredential;
   const client = (url: string) => new BlobClient(url, credential, { retryOptions: { maxTries: 4 } });
   const blobs: BlobReader = {
     contentMd5: async (url) => {
@@ -55,7 +56,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       return res.readableStreamBody as Readable;
     },
   };
-  const checkpoints = new TableCheckpointStore(tableClient(config.storageConnection, config.blob.checkpointTable));
+  const checkpoints = new TableCheckpointStore(storage.table(config.blob.checkpointTable));
   return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs };
 }
 

@@ -47,3 +47,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig(sample.Values)).not.toThrow();
   });
 });
+
+describe('storage settings', () => {
+  it('uses Azurite when nothing is set, the connection string when set, the managed identity with an account name', async () => {
+    expect(loadConfig({})).toMatchObject({ storageConnection: 'UseDevelopmentStorage=true', storageIsLocal: true });
+    expect(loadConfig({ AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net' })).toMatchObject({ storageIsLocal: false, storageAccount: undefined });
+    const identity = loadConfig({ AzureWebJobsStorage__accountName: 'qoestore' });
+    expect(identity).toMatchObject({ storageConnection: '', storageAccount: 'qoestore', storageIsLocal: false });
+    const { storageAccess } = await import('../src/storage.js');
+    const access = storageAccess({ connectionString: identity.storageConnection, accountName: identity.storageAccount });
+    expect(access.blobService().url).toBe('https://qoestore.blob.core.windows.net/');
+    expect(access.queue('qoe-alerts').url).toBe('https://qoestore.queue.core.windows.net/qoe-alerts');
+    expect(access.table('blobcheckpoints').url).toBe('https://qoestore.table.core.windows.net');
+    const keyed = storageAccess({ connectionString: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net' });
+    expect(keyed.queue('q').url).toBe('https://acc.queue.core.windows.net/q');
+  });
+});

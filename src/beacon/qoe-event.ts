@@ -114,6 +114,12 @@ void _columnsMatch;
  */
 export const serializeQoeEvent: (e: QoeEvent) => string = compileSerializer();
 
+// Most strings need no escaping; quoting them directly skips JSON.stringify's general path.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+function quoteString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 function compileSerializer(): (e: QoeEvent) => string {
   const [first, ...rest] = QOE_EVENT_COLUMNS;
   const encode = (type: string, v: string) => {
@@ -126,6 +132,8 @@ function compileSerializer(): (e: QoeEvent) => string {
         return `''+${v}`; // finite by schema
       case 'bool':
         return `(${v}?'true':'false')`;
+      case 'string':
+        return `str(${v})`;
       default:
         return `JSON.stringify(${v})`;
     }
@@ -135,5 +143,5 @@ function compileSerializer(): (e: QoeEvent) => string {
     ...rest.map(([name, type]) => `if(e.${name}!==null&&e.${name}!==undefined)o+=',"${name}":'+${encode(type, `e.${name}`)};`),
     `return o+'}';`,
   ];
-  return new Function('e', lines.join('\n')) as (e: QoeEvent) => string;
+  return new Function('str', 'e', lines.join('\n')).bind(null, quoteString) as (e: QoeEvent) => string;
 }

@@ -33,8 +33,26 @@ export interface RowOrigin {
 
 const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
-function toIso(ts: number | string): string {
-  return new Date(typeof ts === 'number' ? ts : Date.parse(ts)).toISOString();
+const DAY_MS = 86_400_000;
+let cachedDay = NaN;
+let cachedDayText = '';
+
+/** ISO 8601 UTC with milliseconds. The date part is cached per day: beacons arrive in time order. */
+export function toIso(ts: number | string): string {
+  const ms = typeof ts === 'number' ? Math.floor(ts) : Date.parse(ts);
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = new Date(day * DAY_MS).toISOString().slice(0, 11); // "2026-11-23T"
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  return `${cachedDayText}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, d: SenderDimensions, r: RecordDimensions, o: RowOrigin): QoeEvent {

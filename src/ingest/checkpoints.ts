@@ -10,10 +10,11 @@
 // small entity per file, strongly consistent, cheap.
 //
 // What remains: if the process dies after a chunk became durable but before its checkpoint write,
-// that one chunk is ingested again on redelivery. The KPI functions count a (SessionId, Seq) once,
+// that chunk (and the one read ahead of it) is ingested again on redelivery. The KPI functions count a (SessionId, Seq) once,
 // so the KPIs are unaffected; raw row counts can show the repeat.
 import { createHash } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
+import { ensureExists } from '../storage.js';
 
 export interface Checkpoint {
   records: number;
@@ -33,7 +34,7 @@ export class TableCheckpointStore implements CheckpointStore {
   constructor(private readonly table: TableClient) {}
 
   private ensure(): Promise<unknown> {
-    this.ready ??= this.table.createTable().catch((err) => {
+    this.ready ??= ensureExists(() => this.table.createTable()).catch((err) => {
       this.ready = undefined;
       throw err;
     });

@@ -8,6 +8,7 @@ import { startAzurite, isPortOpen, type Azurite } from './azurite.js';
 import { installFunctionsCore } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
+import { maxDequeueCountFromHostJson, startLocalTriggers } from './triggers.js';
 
 /** `func start` puts local.settings.json's Values into the environment; settings already set win. */
 async function applyLocalSettings(file = 'local.settings.json'): Promise<boolean> {
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
       })
     : undefined;
   if (eventGrid) console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second)`);
+  const triggers = startLocalTriggers({ host, connectionString: config.storageConnection, maxDequeueCount: await maxDequeueCountFromHostJson() });
+  console.log('Timers run on their schedule; queue triggers poll Azurite every second.');
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping`);
     eventGrid?.stop();
+    triggers.stop();
     await host.close();
     await services.batcher.flush();
     await services.sink.close?.();

@@ -40,3 +40,15 @@ describe('QoeEvent row', () => {
     expect(Object.keys(JSON.parse(serializeQoeEvent(full)))).toEqual(QOE_EVENT_COLUMNS.map(([n]) => n));
   });
 });
+
+describe('toIso', () => {
+  it('formats like Date.prototype.toISOString for every millisecond in range', async () => {
+    const { toIso } = await import('../../src/beacon/row.js');
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }), (t) => toIso(t) === new Date(t).toISOString()),
+      { numRuns: 20_000, seed: 3 },
+    );
+    expect(toIso('2026-11-23T10:00:00.5+01:00')).toBe('2026-11-23T09:00:00.500Z');
+    expect(toIso(Date.UTC(2026, 10, 23, 23, 59, 59, 999) + 0.7)).toBe('2026-11-23T23:59:59.999Z');
+  });
+});

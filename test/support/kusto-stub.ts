@@ -21,6 +21,8 @@ export interface StreamingCall {
 export interface MgmtCall {
   database: string;
   csl: string;
+  /** Client request properties as sent, including query parameters (`Parameters`). */
+  properties?: { Parameters?: Record<string, unknown>; Options?: Record<string, unknown> };
 }
 
 /** How the stub answers one request: a status (with optional headers/body), a hang, or a reset. */
@@ -144,8 +146,8 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
         return send(res, 200, v1([{ columns: [{ name: 'ConsumedRecordsCount', type: 'long' }], rows: [[text.split('\n').filter(Boolean).length]] }]));
       }
       if (url.pathname === '/v1/rest/mgmt' || url.pathname === '/v2/rest/query') {
-        const { db, csl } = JSON.parse(body.toString('utf8')) as { db: string; csl: string };
-        const call = { database: db, csl: csl.trim() };
+        const { db, csl, properties } = JSON.parse(body.toString('utf8')) as { db: string; csl: string; properties?: string | MgmtCall['properties'] };
+        const call: MgmtCall = { database: db, csl: csl.trim(), properties: typeof properties === 'string' ? JSON.parse(properties) : properties };
         if (url.pathname === '/v2/rest/query') {
           stub.queries.push(call);
           const table = stub.onQuery?.(call) ?? { columns: [], rows: [] };
@@ -181,4 +183,24 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return stub;
+}
+
+/**
+ * Staging storage for queued ingestion in Azurite: creates the container and queue the stub's
+ * `.get ingestion resources` names, with account-SAS URLs as a real cluster hands out.
+ */
+export async function azuriteIngestionResources(azurite: { connectionString: string; blobPort: number; queuePort: number }): Promise<StorageResources> {
+  const { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, generateAccountSASQueryParameters, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  const { QueueServiceClient } = await import('@azure/storage-queue');
+  const { DEV_ACCOUNT, DEV_KEY } = await import('../../src/local/azurite.js');
+  await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('ingest-temp').createIfNotExists();
+  await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('readyforaggregation').createIfNotExists();
+  const sas = generateAccountSASQueryParameters(
+    { expiresOn: new Date(Date.now() + 3600_000), permissions: AccountSASPermissions.parse('racwdlup'), services: AccountSASServices.parse('bq').toString(), resourceTypes: AccountSASResourceTypes.parse('sco').toString() },
+    new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
+  ).toString();
+  return {
+    container: `http://127.0.0.1:${azurite.blobPort}/${DEV_ACCOUNT}/ingest-temp?${sas}`,
+    queue: `http://127.0.0.1:${azurite.queuePort}/${DEV_ACCOUNT}/readyforaggregation?${sas}`,
+  };
 }

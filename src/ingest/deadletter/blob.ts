@@ -1,4 +1,5 @@
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
+import { ensureExists, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
 import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
@@ -10,7 +11,11 @@ export class BlobDeadLetterStore implements DeadLetterStore {
   constructor(private readonly container: ContainerClient) {}
 
   static fromConnectionString(connectionString: string, containerName: string): BlobDeadLetterStore {
-    const service = BlobServiceClient.fromConnectionString(connectionString, {
+    return BlobDeadLetterStore.forStorage(storageAccess({ connectionString }), containerName);
+  }
+
+  static forStorage(storage: StorageAccess, containerName: string): BlobDeadLetterStore {
+    const service = storage.blobService({
       // Fail fast: the batcher already retried the sink; a dead-letter store that hangs turns into a 503 anyway.
       retryOptions: { maxTries: 3, tryTimeoutInMs: 10_000, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
     });
@@ -19,7 +24,7 @@ export class BlobDeadLetterStore implements DeadLetterStore {
 
   private async put(doc: DeadLetterDocument): Promise<void> {
     // A failed create is forgotten so the next write tries again (the emulator may have been down).
-    this.ready ??= this.container.createIfNotExists().catch((err) => {
+    this.ready ??= ensureExists(() => this.container.createIfNotExists()).catch((err) => {
       this.ready = undefined;
       throw err;
     });

@@ -9,6 +9,8 @@ import type { Candidate } from '../records.js';
 import type { BlobCreated } from './event.js';
 import { detectFormat, readRecords, UnreadableFileError } from './formats.js';
 
+const CHUNKS_IN_FLIGHT = 2;
+
 export interface BlobIntakeDeps {
   pipeline: Pipeline;
   checkpoints: CheckpointStore;
@@ -53,13 +55,28 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
   let accepted = 0;
   let rejected = 0;
   let chunk: Candidate[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    const result = await deps.pipeline.process(chunk, { ...ctx, receivedAt: new Date() });
+  // Up to CHUNKS_IN_FLIGHT chunks go through the pipeline while the next one is read; they
+  // complete in order, and the checkpoint moves only past chunks that are all durable.
+  const inFlight: Array<{ done: Promise<{ accepted: number; rejected: unknown[] }>; upTo: number }> = [];
+  const settleOldest = async () => {
+    const oldest = inFlight.shift()!;
+    const result = await oldest.done;
     accepted += result.accepted;
     rejected += result.rejected.length;
-    chunk = [];
-    await deps.checkpoints.save(blob.url, version, { records: ordinal, done: false });
+    await deps.checkpoints.save(blob.url, version, { records: oldest.upTo, done: false });
+  };
+  const flush = async () => {
+    if (chunk.length > 0) {
+      const done = deps.pipeline.process(chunk, { ...ctx, receivedAt: new Date() });
+      done.catch(() => undefined); // awaited in order by settleOldest; never left unhandled
+      inFlight.push({ done, upTo: ordinal });
+      chunk = [];
+    }
+    while (inFlight.length > CHUNKS_IN_FLIGHT) await settleOldest();
+  };
+  const drain = async () => {
+    await flush();
+    while (inFlight.length > 0) await settleOldest();
   };
 
   try {
@@ -70,10 +87,19 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
       chunk.push({ index: ordinal - 1, line: r.line, value: r.value, error: r.error, raw: r.raw });
       if (chunk.length >= deps.chunkRecords) await flush();
     }
-    await flush();
+    await drain();
   } catch (err) {
-    if (!(err instanceof UnreadableFileError)) throw err; // transient: Event Grid delivers again
-    await flush(); // the records read before the damage are good: keep them
+    if (!(err instanceof UnreadableFileError)) {
+      // Chunks already started finish, and the checkpoint moves past those that became durable,
+      // so the retry neither loses nor repeats them. Then Event Grid delivers again.
+      try {
+        while (inFlight.length > 0) await settleOldest();
+      } catch {
+        // a chunk failed too: the checkpoint stays before it
+      }
+      throw err;
+    }
+    await drain(); // the records read before the damage are good: keep them
     await deps.deadLetter.writeRejected({
       source: 'blob',
       sourceRef: blob.url,

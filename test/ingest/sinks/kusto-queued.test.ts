@@ -1,16 +1,15 @@
 // Queued ingestion for real: the SDK's IngestClient asks the stub for ingestion resources, gets
 // Azurite SAS URLs, uploads the gzip blob to Azurite and enqueues the ingestion message there.
 import zlib from 'node:zlib';
-import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_ACCOUNT, DEV_KEY } from '../../../src/local/azurite.js';
 import { GroupCommitBatcher } from '../../../src/ingest/batcher.js';
 import { KustoSink } from '../../../src/ingest/sinks/kusto.js';
 import type { Batch } from '../../../src/ingest/sink.js';
 import type { DeadLetterStore } from '../../../src/ingest/deadletter/store.js';
 import { startTestAzurite, type TestAzurite } from '../../support/azurite.js';
-import { startKustoStub, type KustoStub } from '../../support/kusto-stub.js';
+import { azuriteIngestionResources, startKustoStub, type KustoStub } from '../../support/kusto-stub.js';
 
 let azurite: TestAzurite;
 let stub: KustoStub;
@@ -21,21 +20,7 @@ beforeAll(async () => {
   azurite = await startTestAzurite();
   blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
   queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  await blobs.getContainerClient('ingest-temp').create();
-  await queues.getQueueClient('readyforaggregation').create();
-  const sas = generateAccountSASQueryParameters(
-    {
-      expiresOn: new Date(Date.now() + 3600_000),
-      permissions: AccountSASPermissions.parse('racwdlup'),
-      services: AccountSASServices.parse('bq').toString(),
-      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
-    },
-    new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
-  ).toString();
-  stub = await startKustoStub({
-    container: `http://127.0.0.1:${azurite.blobPort}/${DEV_ACCOUNT}/ingest-temp?${sas}`,
-    queue: `http://127.0.0.1:${azurite.queuePort}/${DEV_ACCOUNT}/readyforaggregation?${sas}`,
-  });
+  stub = await startKustoStub(await azuriteIngestionResources(azurite));
 });
 
 afterAll(async () => {

@@ -1,0 +1,39 @@
+// Azure Data Explorer cluster: a new one with streaming ingestion on, or an existing one (then
+// streaming ingestion must already be on: `az kusto cluster update --enable-streaming-ingest true`).
+
+param create bool
+param name string
+param location string
+param tags object
+param skuName string
+param skuTier string
+@minValue(1)
+param capacity int
+
+resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = if (create) {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    name: skuName
+    tier: skuTier
+    capacity: capacity
+  }
+  properties: {
+    // The sink's managed-streaming mode needs it (kql/V002 turns it on for QoeEvents).
+    enableStreamingIngest: true
+    // A stopped cluster would dead-letter every batch; the pipeline keeps it busy anyway.
+    enableAutoStop: false
+    enablePurge: false
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource existingCluster 'Microsoft.Kusto/clusters@2024-04-13' existing = if (!create) {
+  name: name
+}
+
+output name string = name
+output location string = create ? cluster.location : existingCluster.location
+output uri string = create ? cluster.properties.uri : existingCluster.properties.uri
+output ingestUri string = create ? cluster.properties.dataIngestionUri : existingCluster.properties.dataIngestionUri
