@@ -76,7 +76,16 @@ export class Pipeline {
 
   /** Validates, enriches and serializes every candidate (no I/O): rows for the sink, rejects for the dead-letter store. */
   prepare(candidates: Candidate[], ctx: IntakeContext): PreparedRecords {
-    const senderDims = this.enricher.forSender(ctx.sender);
+    const requestDims = this.enricher.forSender(ctx.sender);
+    // Records that name their own sender (CDN log lines) share dimensions per client and agent.
+    let perSender: Map<string, ReturnType<Enricher['forSender']>> | undefined;
+    const dimsOf = (c: Candidate) => {
+      if (!c.sender) return requestDims;
+      const k = `${c.sender.clientIp ?? ''}\u0000${c.sender.userAgent ?? ''}`;
+      let d = (perSender ??= new Map()).get(k);
+      if (!d) perSender.set(k, (d = this.enricher.forSender(c.sender)));
+      return d;
+    };
     const receivedAt = ctx.receivedAt.toISOString();
     const origin = { source: ctx.source, sourceRef: ctx.sourceRef, receivedAt };
     const rows: string[] = [];
@@ -102,7 +111,7 @@ export class Pipeline {
         continue;
       }
       const recordDims = this.enricher.forRecord(checked.beacon);
-      rows.push(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, senderDims, recordDims, origin)));
+      rows.push(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, dimsOf(c), recordDims, origin)));
     }
     return { rows, rejected };
   }

@@ -13,6 +13,8 @@ export interface Candidate {
   raw?: string;
   /** 1-based line number, for line formats. */
   line?: number;
+  /** Who sent this record, when it is not the request's sender (a CDN log line names its client). */
+  sender?: import('../enrich/enricher.js').Sender;
 }
 
 export type BodyFormat = 'json' | 'ndjson' | 'sniff' | 'cmcd';

@@ -69,9 +69,12 @@ function detail(data: unknown): string {
   return msg ? ` (${sanitize(msg).slice(0, 300)})` : '';
 }
 
-/** SAS signatures and tokens never reach a log or a dead letter. */
+/** SAS signatures, bearer tokens and account keys never reach a log or a dead letter. */
 export function sanitize(text: string): string {
-  return text.replace(/([?&](sig|se|sv|sp|st|spr|srt|ss|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***').replace(/Bearer\s+[\w.-]+/g, 'Bearer ***');
+  return text
+    .replace(/([?&](sig|se|sv|sp|st|spr|srt|ss|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***')
+    .replace(/Bearer\s+[\w.-]+/g, 'Bearer ***')
+    .replace(/((?:AccountKey|SharedAccessKey|SharedAccessSignature)=)[^;\s"']+/gi, '$1***');
 }
 
 /**

@@ -3,8 +3,9 @@
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
+import { cmcdRecordFromUrl } from '../cmcd.js';
 
-export type FileFormat = 'ndjson' | 'json-array' | 'csv';
+export type FileFormat = 'ndjson' | 'json-array' | 'csv' | 'cdnlog';
 
 export interface FileRecord {
   /** Parsed record, or the reason it could not be parsed. */
@@ -13,6 +14,8 @@ export interface FileRecord {
   raw?: string;
   /** 1-based line (NDJSON, CSV) or element number (JSON array). */
   line: number;
+  /** The client a CDN log line names (its address is reduced to a prefix like any other). */
+  sender?: { clientIp?: string; userAgent?: string };
 }
 
 /** Unreadable as a whole: corrupt gzip, binary content. Dead-lettered whole, never retried. */
@@ -25,6 +28,7 @@ export function detectFormat(name: string, contentType: string | undefined): { f
   const type = (contentType ?? '').toLowerCase();
   const gzip = lower.endsWith('.gz') || type.includes('gzip');
   const base = gzip && lower.endsWith('.gz') ? lower.slice(0, -3) : lower;
+  if (/(^|[/._-])(cdn|access|edge)[-_]?logs?([/._-]|$)/.test(base) || base.endsWith('.log')) return { format: 'cdnlog', gzip };
   if (base.endsWith('.csv') || type.includes('csv')) return { format: 'csv', gzip };
   if (base.endsWith('.ndjson') || base.endsWith('.jsonl') || type.includes('ndjson') || type.includes('jsonl')) return { format: 'ndjson', gzip };
   if (base.endsWith('.json') || type === 'application/json') return { format: 'json-array', gzip }; // sniffed again below
@@ -167,6 +171,72 @@ async function* csv(source: Readable): AsyncGenerator<FileRecord> {
   }
 }
 
+/**
+ * CDN access logs: W3C extended / CloudFront-style lines under a `#Fields:` header (tab or space
+ * separated), or JSON lines with a `url`. Each request whose URL carries `CMCD=` becomes one
+ * record (Source = cdnlog) with the log's time, client address, User-Agent and host; requests
+ * without CMCD are not QoE data and are skipped.
+ */
+async function* cdnlog(source: Readable): AsyncGenerator<FileRecord> {
+  let fields: string[] | undefined;
+  let line = 0;
+  for await (const text of lines(source)) {
+    line++;
+    const t = text.trim();
+    if (!t) continue;
+    if (t.startsWith('#')) {
+      if (/^#Fields:/i.test(t)) fields = t.slice(8).trim().split(/\s+/);
+      continue;
+    }
+    let get: (name: string) => string | undefined;
+    if (t.startsWith('{')) {
+      let obj: Record<string, unknown>;
+      try {
+        obj = JSON.parse(t) as Record<string, unknown>;
+      } catch (err) {
+        yield { error: `line ${line}: invalid JSON (${(err as Error).message})`, raw: t.slice(0, RAW_KEEP), line };
+        continue;
+      }
+      get = (name) => (obj[name] === undefined || obj[name] === null ? undefined : String(obj[name]));
+    } else if (fields) {
+      const cells = t.split(t.includes('\t') ? '\t' : /\s+/);
+      const row = new Map(fields.map((f, i) => [f.toLowerCase(), cells[i]]));
+      get = (name) => {
+        const v = row.get(name.toLowerCase());
+        return v === undefined || v === '-' ? undefined : v;
+      };
+    } else {
+      yield { error: `line ${line}: a log line before any #Fields: header`, raw: t.slice(0, RAW_KEEP), line };
+      continue;
+    }
+    const url = get('url') ?? get('uri') ?? get('request_uri') ?? joinUrl(get('cs-uri-stem'), get('cs-uri-query'));
+    if (!url) continue;
+    const date = get('date');
+    const time = get('time');
+    const ts = get('timestamp') ?? get('time_iso8601') ?? (date && time ? `${date}T${time}Z` : undefined);
+    const host = get('cs(host)') ?? get('x-host-header') ?? get('host');
+    const record = cmcdRecordFromUrl(url, { fallbackTs: ts, beacon: host ? { cdnHost: host } : undefined });
+    if (!record) continue;
+    const ua = get('cs(user-agent)') ?? get('user_agent') ?? get('useragent');
+    const sender = { clientIp: get('c-ip') ?? get('client_ip') ?? get('clientip'), userAgent: ua ? safeDecode(ua) : undefined };
+    yield record.error === undefined ? { value: record.value, line, sender } : { error: `line ${line}: ${record.error}`, raw: t.slice(0, RAW_KEEP), line };
+  }
+}
+
+function joinUrl(stem: string | undefined, query: string | undefined): string | undefined {
+  if (!stem) return undefined;
+  return query ? `${stem}?${query}` : stem;
+}
+
+/** CloudFront percent-encodes the User-Agent in its logs. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** Records of a file stream, by format; gzip undone on the way. Corrupt gzip / binary -> UnreadableFileError. */
 export async function* readRecords(body: Readable, format: FileFormat, gzip: boolean): AsyncGenerator<FileRecord> {
   let source: Readable = body;
@@ -177,7 +247,7 @@ export async function* readRecords(body: Readable, format: FileFormat, gzip: boo
   }
   const guarded = source.pipe(textGuard());
   source.on('error', (err) => guarded.destroy(err));
-  const reader = format === 'csv' ? csv(guarded) : format === 'json-array' ? jsonArray(guarded) : ndjson(guarded);
+  const reader = format === 'csv' ? csv(guarded) : format === 'json-array' ? jsonArray(guarded) : format === 'cdnlog' ? cdnlog(guarded) : ndjson(guarded);
   try {
     yield* reader;
   } catch (err) {

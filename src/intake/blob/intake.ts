@@ -49,7 +49,7 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
   if (cp?.done) return { status: 'already-done' };
   const resumedFrom = cp?.records ?? 0;
   const { format, gzip } = detectFormat(blob.name, blob.contentType);
-  const ctx = { source: 'blob' as const, sourceRef: blob.url, sender: {} };
+  const ctx = { source: format === 'cdnlog' ? ('cdnlog' as const) : ('blob' as const), sourceRef: blob.url, sender: {} };
 
   let ordinal = 0;
   let accepted = 0;
@@ -84,7 +84,7 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
     for await (const r of readRecords(body, format, gzip)) {
       ordinal++;
       if (ordinal <= resumedFrom) continue; // durable before a crash: skip, same chunking as before
-      chunk.push({ index: ordinal - 1, line: r.line, value: r.value, error: r.error, raw: r.raw });
+      chunk.push({ index: ordinal - 1, line: r.line, value: r.value, error: r.error, raw: r.raw, sender: r.sender });
       if (chunk.length >= deps.chunkRecords) await flush();
     }
     await drain();

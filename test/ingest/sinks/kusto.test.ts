@@ -88,5 +88,6 @@ describe('classifyKustoError', () => {
     const s = sanitize('PUT https://acc.blob.core.windows.net/c/b?sv=2024&sig=SECRETSIG&se=2030 failed; Authorization: Bearer eyJabc.def');
     expect(s).not.toContain('SECRETSIG');
     expect(s).not.toContain('eyJabc');
+    expect(sanitize('connect failed: DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net')).not.toContain('c2VjcmV0a2V5');
   });
 });
