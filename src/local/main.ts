@@ -3,33 +3,38 @@
 // function registrations the Azure host sees and serves them on http://localhost:7071.
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import { startAzurite, isPortOpen, type Azurite } from './azurite.js';
-import { installFunctionsCore } from './functions-core.js';
+import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite.js';
+import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
 import { storageAccess } from '../storage.js';
 import { applyLocalSettings } from './settings.js';
 import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
 
-const DEFAULT_PORTS = [10000, 10001, 10002] as const;
+/** Starts Azurite unless one already serves the ports the settings name. */
+async function ensureAzurite(connectionString: string, dataDir: string): Promise<Azurite | undefined> {
+  const [blobPort, queuePort, tablePort] = emulatorPorts(connectionString);
+  const open = await Promise.all([blobPort, queuePort, tablePort].map((p) => isPortOpen(p)));
+  if (open.every(Boolean)) {
+    console.log(`Azurite: using the one already listening on ${blobPort}/${queuePort}/${tablePort}`);
+    return undefined;
+  }
+  const location = path.join(dataDir, 'azurite');
+  const azurite = await startAzurite({ location, blobPort, queuePort, tablePort });
+  console.log(`Azurite: started from node_modules (blob ${blobPort}, queue ${queuePort}, table ${tablePort}), data in ${location}`);
+  return azurite;
+}
 
 async function main(): Promise<void> {
   const fromFile = await applyLocalSettings();
   const config = loadConfig();
-  let azurite: Azurite | undefined;
-  if (/UseDevelopmentStorage=true/i.test(config.storageConnection)) {
-    const open = await Promise.all(DEFAULT_PORTS.map((p) => isPortOpen(p)));
-    if (open.every(Boolean)) {
-      console.log('Azurite: using the one already listening on 10000-10002');
-    } else {
-      const [blobPort, queuePort, tablePort] = DEFAULT_PORTS;
-      azurite = await startAzurite({ location: path.join(config.dataDir, 'azurite'), blobPort, queuePort, tablePort });
-      console.log(`Azurite: started from node_modules (blob ${blobPort}, queue ${queuePort}, table ${tablePort}), data in ${path.join(config.dataDir, 'azurite')}`);
-    }
-  }
+  const azurite = config.storageIsLocal ? await ensureAzurite(config.storageConnection, config.dataDir) : undefined;
 
+  // Before the app's first `app.*` call: @azure/functions looks for the core only once.
   installFunctionsCore();
   await import('../index.js');
+  if (getRegistrations().length === 0) throw new Error('src/index.ts registered no functions');
+  await runAppHooks('appStart');
   const { getServices } = await import('../services.js');
   const services = await getServices(); // fail fast on bad settings, before serving
   const prefix = await routePrefixFromHostJson();
@@ -65,19 +70,29 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping`);
-    eventGrid?.stop();
-    await triggers.stop();
-    await host.close();
-    await services.batcher.flush();
-    await services.sink.close?.();
+    let code = 0;
+    try {
+      eventGrid?.stop();
+      await triggers.stop();
+      await host.close();
+      await runAppHooks('appTerminate');
+      await services.batcher.flush();
+      await services.sink.close?.();
+    } catch (err) {
+      console.error(`stopping failed: ${(err as Error)?.message ?? err}`);
+      code = 1;
+    }
     await azurite?.stop();
-    process.exit(0);
+    process.exit(code);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {
