@@ -48,6 +48,20 @@ const cdnRule = z.object({
   cdn: z.string().min(1),
 });
 
+/** An http(s) URL or empty. The message never repeats the value: webhook URLs carry their secret. */
+const webhookUrl = z
+  .string()
+  .trim()
+  .default('')
+  .refine((s) => {
+    if (s === '') return true;
+    try {
+      return ['https:', 'http:'].includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL (value not shown)');
+
 export const settingsSchema = z.object({
   // --- storage ------------------------------------------------------------------------------
   /** Connection string of the storage account (Azurite locally). Unset in Azure: see the next one. */
@@ -127,27 +141,40 @@ export const settingsSchema = z.object({
   KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('none'),
 
   // --- anomaly alerting --------------------------------------------------------------------
-  /** NCRONTAB (6 fields) for the anomaly timer. */
-  QOE_ALERT_SCHEDULE: z.string().default('0 */5 * * * *'),
-  /** How far back each run looks for anomalies (minutes). */
+  /** When the anomaly timer runs: NCRONTAB with six fields (second minute hour day month day-of-week), UTC. */
+  QOE_ALERT_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){5}\S+$|^\d{1,2}:\d{2}:\d{2}$/, 'must be an NCRONTAB expression with six fields, e.g. "0 */5 * * * *"')
+    .default('0 */5 * * * *'),
+  /** How far back each run looks for anomalies (minutes); longer than the schedule, so a failed run is caught up by the next. */
   QOE_ALERT_WINDOW_MINUTES: int(30, 1),
+  /** Time bin of the KPI series (minutes). */
   QOE_ALERT_BIN_MINUTES: int(5, 1),
   /** Anomaly score threshold for series_decompose_anomalies (lower = more sensitive). */
   QOE_ALERT_THRESHOLD: z.coerce.number().positive().default(3),
+  /** Sessions a dimension value needs in a bin before its KPIs can alert. */
   QOE_ALERT_MIN_SESSIONS: int(20, 0),
-  /** The same KPI and dimension value is not alerted again within this many minutes. */
+  /** The same KPI and dimension value is not alerted again within this many minutes (0 = every new bin alerts). */
   QOE_ALERT_QUIET_MINUTES: int(60, 0),
-  QOE_ALERT_QUEUE: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default('qoe-alerts'),
+  QOE_ALERT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name (3-56 lowercase letters, digits, single hyphens; "-poison" is appended)').default('qoe-alerts'),
+  /** Table of quiet periods and per-target delivery records. */
   QOE_ALERT_STATE_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('alertstate'),
-  /** Targets; empty = not used. These URLs are secrets: keep them in app settings / Key Vault. */
-  QOE_ALERT_WEBHOOK_URL: z.string().default(''),
-  QOE_ALERT_TEAMS_URL: z.string().default(''),
-  QOE_ALERT_SLACK_URL: z.string().default(''),
-  /** Grafana base URL for links in alerts, e.g. https://myqoe.grafana.azure.com */
-  QOE_GRAFANA_URL: z.string().default(''),
+  /** Targets; empty = not used. These URLs are secrets: keep them in app settings / Key Vault; they are never logged. */
+  QOE_ALERT_WEBHOOK_URL: webhookUrl,
+  QOE_ALERT_TEAMS_URL: webhookUrl,
+  QOE_ALERT_SLACK_URL: webhookUrl,
+  /** Longest wait for one target to answer (ms); a timeout fails the send, and the queue retries it. */
+  QOE_ALERT_SEND_TIMEOUT_MS: int(10_000, 100),
+  /** Grafana base URL for links in alerts, e.g. https://myqoe.grafana.azure.com (empty: no link). */
+  QOE_GRAFANA_URL: webhookUrl,
+  /** Dashboard the links open, filtered on the alert's dimension value (infra/grafana/qoe-overview.json). */
+  QOE_GRAFANA_DASHBOARD_UID: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('qoe-overview'),
 
   // --- local host ---------------------------------------------------------------------------
   QOE_LOCAL_PORT: int(7071, 0),
+  /** Local host only: run every timer function once right after start, then on its schedule. */
+  QOE_LOCAL_RUN_TIMERS_ON_START: bool(false),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -192,6 +219,8 @@ export interface Config {
     reportStatus: Settings['KUSTO_REPORT_STATUS'];
   };
   localPort: number;
+  /** Local host only. */
+  localRunTimersOnStart: boolean;
   alerts: {
     schedule: string;
     windowMinutes: number;
@@ -204,7 +233,9 @@ export interface Config {
     webhookUrl?: string;
     teamsUrl?: string;
     slackUrl?: string;
+    sendTimeoutMs: number;
     grafanaUrl?: string;
+    grafanaDashboardUid: string;
   };
 }
 
@@ -284,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reportStatus: s.KUSTO_REPORT_STATUS,
     },
     localPort: s.QOE_LOCAL_PORT,
+    localRunTimersOnStart: s.QOE_LOCAL_RUN_TIMERS_ON_START,
     alerts: {
       schedule: s.QOE_ALERT_SCHEDULE,
       windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
@@ -296,7 +328,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
       teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
       slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
-      grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/$/, '') || undefined,
+      sendTimeoutMs: s.QOE_ALERT_SEND_TIMEOUT_MS,
+      grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/+$/, '') || undefined,
+      grafanaDashboardUid: s.QOE_GRAFANA_DASHBOARD_UID,
     },
   };
 }

@@ -169,10 +169,13 @@ var appSettings = {
   QOE_ALERT_WEBHOOK_URL: ''
   QOE_ALERT_TEAMS_URL: ''
   QOE_ALERT_SLACK_URL: ''
+  QOE_ALERT_SEND_TIMEOUT_MS: '10000'
   QOE_GRAFANA_URL: grafanaUrl
+  QOE_GRAFANA_DASHBOARD_UID: 'qoe-overview'
 
   // Only the local host listens on it; listed so every setting has its value here.
   QOE_LOCAL_PORT: '7071'
+  QOE_LOCAL_RUN_TIMERS_ON_START: 'false'
 }
 
 resource siteAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {

@@ -1,143 +1,131 @@
-// The anomaly timer's work: run DetectQoeAnomalies over the last window (values as query
-// parameters), keep only anomalies not stored before (same KPI, dimension value and time bin),
-// store them in QoeAnomalies, and group the ones outside their quiet period into alert messages.
-import { createHash } from 'node:crypto';
-import type { KustoExecutor } from '../kql/kusto-client.js';
+// One run of the anomaly timer: detect -> drop what was handled before -> quiet periods -> group ->
+// queue -> remember -> store. The order is what makes it safe to fail anywhere:
+//
+// - An anomaly is stored in QoeAnomalies only after its alert is on the queue. If queueing fails,
+//   nothing of it is stored, and the next run (its window overlaps this one) finds it new again.
+// - Right after a message is queued, the quiet-period records of its KPIs remember its anomaly
+//   keys. If storing then fails, the next run finds those anomalies new (not stored) but sees
+//   that they were sent: it stores them as alerted and does not send them again.
+// - The only double send left is a crash between queueing a message and writing its quiet
+//   records; the alert id is then the same, and the notifier's delivery log skips targets that
+//   already took it. At least once, never silently lost.
+import type { Anomaly, InvalidRow } from './anomaly.js';
+import { groupAlerts } from './group.js';
+import type { AlertMessage } from './message.js';
+import type { AlertQueue } from './queue.js';
+import type { AlertState, QuietRecord } from './state.js';
+import type { AnomalyStore, StoredAnomaly } from './store.js';
 
-export interface Anomaly {
-  Timestamp: string;
-  Kpi: string;
-  Dimension: string;
-  DimensionValue: string;
-  Value: number;
-  Baseline: number;
-  Score: number;
-  Direction: 'up' | 'down';
-  Sessions: number;
-}
-
-/** One message per dimension value: its anomalies of this run, grouped. */
-export interface AlertMessage {
-  version: 1;
-  alertId: string;
-  detectedAt: string;
-  dimension: string;
-  dimensionValue: string;
-  windowStart: string;
-  windowEnd: string;
-  anomalies: Array<Pick<Anomaly, 'Timestamp' | 'Kpi' | 'Value' | 'Baseline' | 'Score' | 'Direction' | 'Sessions'>>;
-  dashboardUrl?: string;
-}
-
-export interface QuietPeriods {
-  /** When this KPI + dimension value was last alerted, if ever. */
-  lastAlerted(kpi: string, dimension: string, value: string): Promise<Date | undefined>;
-  markAlerted(kpi: string, dimension: string, value: string, at: Date): Promise<void>;
-}
-
-export interface DetectOptions {
-  executor: KustoExecutor;
-  database: string;
-  now: Date;
+export interface DetectSettings {
   windowMinutes: number;
   binMinutes: number;
   threshold: number;
   minSessions: number;
   quietMinutes: number;
-  quiet: QuietPeriods;
   grafanaUrl?: string;
+  grafanaDashboardUid: string;
+  /** false when no target is configured: anomalies are stored, nothing is queued. */
+  notify: boolean;
 }
 
-const DETECT = `declare query_parameters(start:datetime, end:datetime, binSize:timespan, threshold:real, minSessions:long);
-DetectQoeAnomalies(start, end, binSize, threshold, minSessions)`;
-
-const STORED_KEYS = `declare query_parameters(since:datetime);
-QoeAnomalies
-| where Timestamp >= since
-| distinct AlertKey`;
-
-/** Same KPI, dimension value and time bin: the same anomaly. */
-export function alertKey(a: Pick<Anomaly, 'Timestamp' | 'Kpi' | 'Dimension' | 'DimensionValue'>): string {
-  return createHash('sha256').update(`${new Date(a.Timestamp).toISOString()}|${a.Kpi}|${a.Dimension}|${a.DimensionValue}`).digest('hex').slice(0, 32);
+export interface DetectDeps {
+  store: AnomalyStore;
+  state: AlertState;
+  queue: AlertQueue;
+  settings: DetectSettings;
+  now: Date;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** A CSV field for `.ingest inline`: quoted, quotes doubled, no line breaks (they would end the record). */
-function csvField(v: string | number | boolean): string {
-  return `"${String(v).replace(/[\r\n]+/g, ' ').replace(/"/g, '""')}"`;
+export interface DetectResult {
+  windowStart: Date;
+  windowEnd: Date;
+  /** Rows the detector returned (valid ones). */
+  found: number;
+  invalid: InvalidRow[];
+  /** Not in QoeAnomalies before this run; all of them are stored now. */
+  fresh: number;
+  /** Queued by an earlier run that failed before storing them. */
+  sentBefore: number;
+  /** Inside the quiet period of their KPI and dimension value: stored, not sent. */
+  quiet: number;
+  /** Not sent because no target is configured. */
+  unsent: number;
+  messages: AlertMessage[];
 }
 
-const DIMENSION_VARIABLES: Record<string, string> = { Country: 'country', Cdn: 'cdn', Os: 'os', DeviceType: 'devicetype', ContentId: 'content' };
-
-export function dashboardLink(grafanaUrl: string | undefined, dimension: string, value: string, from: Date, to: Date): string | undefined {
-  if (!grafanaUrl) return undefined;
-  const q = new URLSearchParams({ from: String(from.getTime()), to: String(to.getTime()) });
-  const variable = DIMENSION_VARIABLES[dimension];
-  if (variable) q.set(`var-${variable}`, value);
-  return `${grafanaUrl}/d/qoe-overview/qoe-overview?${q.toString()}`;
+/** [start, end) aligned to bins; the bin still filling up is left for the next run. */
+export function detectionWindow(now: Date, windowMinutes: number, binMinutes: number): { start: Date; end: Date } {
+  const bin = binMinutes * 60_000;
+  const end = Math.floor(now.getTime() / bin) * bin;
+  return { start: new Date(end - Math.max(1, Math.ceil(windowMinutes / binMinutes)) * bin), end: new Date(end) };
 }
 
-function toAnomaly(r: Record<string, unknown>): Anomaly {
-  return {
-    Timestamp: new Date(String(r.Timestamp)).toISOString(),
-    Kpi: String(r.Kpi),
-    Dimension: String(r.Dimension),
-    DimensionValue: String(r.DimensionValue),
-    Value: Number(r.Value),
-    Baseline: Number(r.Baseline),
-    Score: Number(r.Score),
-    Direction: r.Direction === 'down' ? 'down' : 'up',
-    Sessions: Number(r.Sessions),
-  };
-}
+/** Delivery records must outlive the poison queue's 7-day message lifetime (a replay consults them). */
+const STATE_RETENTION_MS = 8 * 24 * 3600_000;
 
-export async function detectAndStore(o: DetectOptions): Promise<{ found: number; fresh: Anomaly[]; messages: AlertMessage[] }> {
-  const end = new Date(Math.floor(o.now.getTime() / (o.binMinutes * 60_000)) * o.binMinutes * 60_000);
-  const start = new Date(end.getTime() - o.windowMinutes * 60_000);
-  const rows = await o.executor.query(o.database, DETECT, {
-    start,
-    end,
-    binSize: `${o.binMinutes}m`,
-    threshold: o.threshold,
-    minSessions: o.minSessions,
-  });
-  const found = rows.map(toAnomaly);
-  const stored = new Set((await o.executor.query(o.database, STORED_KEYS, { since: start })).map((r) => String(r.AlertKey)));
-  const fresh = found.filter((a) => !stored.has(alertKey(a)));
-  if (fresh.length === 0) return { found: found.length, fresh, messages: [] };
+type Fate = 'send' | 'sent-before' | 'quiet' | 'unsent';
 
-  // Quiet period: an anomaly of a KPI + value alerted recently is stored but not sent again.
-  const alerted: Anomaly[] = [];
-  const flags = new Map<Anomaly, boolean>();
-  for (const a of fresh) {
-    const last = await o.quiet.lastAlerted(a.Kpi, a.Dimension, a.DimensionValue);
-    const quiet = last !== undefined && o.now.getTime() - last.getTime() < o.quietMinutes * 60_000;
-    flags.set(a, !quiet);
-    if (!quiet) alerted.push(a);
+export async function detectAndQueue(d: DetectDeps): Promise<DetectResult> {
+  const log = d.log ?? (() => {});
+  const s = d.settings;
+  const { start, end } = detectionWindow(d.now, s.windowMinutes, s.binMinutes);
+  const { anomalies, invalid } = await d.store.detect({ start, end, binMinutes: s.binMinutes, threshold: s.threshold, minSessions: s.minSessions });
+  if (invalid.length) log('error', `${invalid.length} anomaly row(s) from DetectQoeAnomalies are invalid and were skipped; first: row ${invalid[0]!.index}: ${invalid[0]!.reason}`);
+
+  const stored = anomalies.length ? await d.store.storedKeys(start, end) : new Set<string>();
+  const fresh = anomalies.filter((a) => !stored.has(a.key));
+  const result: DetectResult = { windowStart: start, windowEnd: end, found: anomalies.length, invalid, fresh: fresh.length, sentBefore: 0, quiet: 0, unsent: 0, messages: [] };
+
+  if (fresh.length) {
+    // Quiet-period records, one read per KPI + dimension value.
+    const quietKey = (a: Pick<Anomaly, 'kpi' | 'dimension' | 'dimensionValue'>) => `${a.kpi}\u0000${a.dimension}\u0000${a.dimensionValue}`;
+    const records = new Map<string, QuietRecord | undefined>();
+    await Promise.all(
+      [...new Map(fresh.map((a) => [quietKey(a), a])).entries()].map(async ([k, a]) => records.set(k, await d.state.lastAlert(a.kpi, a.dimension, a.dimensionValue))),
+    );
+    const fate = new Map<Anomaly, Fate>();
+    for (const a of fresh) {
+      const rec = records.get(quietKey(a));
+      const f: Fate = rec?.keys.includes(a.key)
+        ? 'sent-before'
+        : !s.notify
+          ? 'unsent'
+          : rec && d.now.getTime() - rec.lastAlertedAt.getTime() < s.quietMinutes * 60_000
+            ? 'quiet'
+            : 'send';
+      fate.set(a, f);
+    }
+    const count = (f: Fate) => fresh.filter((a) => fate.get(a) === f).length;
+    result.sentBefore = count('sent-before');
+    result.quiet = count('quiet');
+    result.unsent = count('unsent');
+
+    const groups = groupAlerts(
+      fresh.filter((a) => fate.get(a) === 'send'),
+      { detectedAt: d.now, windowStart: start, windowEnd: end, grafana: s.grafanaUrl ? { url: s.grafanaUrl, dashboardUid: s.grafanaDashboardUid } : undefined },
+    );
+    for (const { message, members } of groups) {
+      await d.queue.send(message);
+      result.messages.push(message);
+      const byKpi = new Map<string, Anomaly[]>();
+      for (const a of members) byKpi.set(quietKey(a), [...(byKpi.get(quietKey(a)) ?? []), a]);
+      await Promise.all(
+        [...byKpi.values()].map((list) =>
+          d.state.markAlerted(list[0]!.kpi, list[0]!.dimension, list[0]!.dimensionValue, { lastAlertedAt: d.now, alertId: message.alertId, keys: list.map((a) => a.key) }),
+        ),
+      );
+    }
+
+    const rows: StoredAnomaly[] = fresh.map((a) => {
+      const f = fate.get(a)!;
+      return { ...a, detectedAt: d.now, alerted: f === 'send' || f === 'sent-before' };
+    });
+    await d.store.append(rows);
   }
 
-  // Stored before anything is sent: a crash after this point loses no anomaly, and a rerun sends nothing twice.
-  const detectedAt = o.now.toISOString();
-  const csv = fresh
-    .map((a) => [a.Timestamp, a.Kpi, a.Dimension, a.DimensionValue, a.Value, a.Baseline, a.Score, a.Direction, a.Sessions, detectedAt, alertKey(a), flags.get(a)!].map(csvField).join(','))
-    .join('\n');
-  await o.executor.command(o.database, `.ingest inline into table QoeAnomalies with (format = "csv") <|\n${csv}`);
-
-  const groups = new Map<string, Anomaly[]>();
-  for (const a of alerted) {
-    const k = `${a.Dimension}\u0000${a.DimensionValue}`;
-    groups.set(k, [...(groups.get(k) ?? []), a]);
-  }
-  const messages: AlertMessage[] = [...groups.values()].map((list) => ({
-    version: 1,
-    alertId: createHash('sha256').update(list.map(alertKey).sort().join(',')).digest('hex').slice(0, 16),
-    detectedAt,
-    dimension: list[0]!.Dimension,
-    dimensionValue: list[0]!.DimensionValue,
-    windowStart: start.toISOString(),
-    windowEnd: end.toISOString(),
-    anomalies: list.map(({ Timestamp, Kpi, Value, Baseline, Score, Direction, Sessions }) => ({ Timestamp, Kpi, Value, Baseline, Score, Direction, Sessions })),
-    dashboardUrl: dashboardLink(o.grafanaUrl, list[0]!.Dimension, list[0]!.DimensionValue, new Date(start.getTime() - 6 * 3600_000), end),
-  }));
-  for (const a of alerted) await o.quiet.markAlerted(a.Kpi, a.Dimension, a.DimensionValue, o.now);
-  return { found: found.length, fresh, messages };
+  // Housekeeping: never fails the run.
+  const retention = Math.max(STATE_RETENTION_MS, (s.quietMinutes + s.windowMinutes) * 60_000);
+  await d.state.prune(new Date(d.now.getTime() - retention)).catch((err: unknown) => log('warn', `pruning old alert state failed: ${(err as Error).message}`));
+  return result;
 }

@@ -1,14 +1,10 @@
-// The alert queue: JSON messages, base64-encoded as the Functions queue trigger expects by default.
-import { QueueClient } from '@azure/storage-queue';
+// The alert queue (`qoe-alerts`): one JSON message per alert, base64 as the queue trigger expects.
+import type { QueueClient } from '@azure/storage-queue';
 import { ensureExists } from '../storage.js';
-import type { AlertMessage } from './detect.js';
+import { encodeQueueMessage, type AlertMessage } from './message.js';
 
 export interface AlertQueue {
   send(message: AlertMessage): Promise<void>;
-}
-
-export function encodeMessage(message: unknown): string {
-  return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 }
 
 export function alertQueue(client: QueueClient): AlertQueue {
@@ -20,7 +16,7 @@ export function alertQueue(client: QueueClient): AlertQueue {
         throw err;
       });
       await ready;
-      await client.sendMessage(encodeMessage(message));
+      await client.sendMessage(encodeQueueMessage(message));
     },
   };
 }

@@ -1,30 +1,41 @@
 // What the alerting functions share, built once per process from the one Config.
 import { loadConfig, type Config } from '../config.js';
-import { createKustoExecutor, type KustoExecutor } from '../kql/kusto-client.js';
+import { createKustoExecutor } from '../kql/kusto-client.js';
 import { storageAccess } from '../storage.js';
-import type { QuietPeriods } from './detect.js';
+import { configuredTargets, type Target } from './notify/index.js';
 import { alertQueue, type AlertQueue } from './queue.js';
-import { TableQuietPeriods } from './state.js';
+import { TableAlertState, type AlertState } from './state.js';
+import { kustoAnomalyStore, type AnomalyStore } from './store.js';
 
 export interface AlertServices {
   config: Config;
-  executor?: KustoExecutor;
-  quiet: QuietPeriods;
+  /** Absent without a Data Explorer cluster (KUSTO_CLUSTER_URI): the timer has nothing to query. */
+  store?: AnomalyStore;
+  state: AlertState;
   queue: AlertQueue;
+  targets: Target[];
 }
 
 export function createAlertServices(config: Config): AlertServices {
   const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const { clusterUri, accessToken, database } = config.kusto;
   return {
     config,
-    executor: config.kusto.clusterUri ? createKustoExecutor({ clusterUri: config.kusto.clusterUri, accessToken: config.kusto.accessToken, timeoutMs: 120_000 }) : undefined,
-    quiet: new TableQuietPeriods(storage.table(config.alerts.stateTable)),
+    store: clusterUri ? kustoAnomalyStore(createKustoExecutor({ clusterUri, accessToken, timeoutMs: 120_000 }), database) : undefined,
+    state: new TableAlertState(storage.table(config.alerts.stateTable)),
     queue: alertQueue(storage.queue(config.alerts.queue)),
+    targets: configuredTargets(config.alerts),
   };
 }
 
 let shared: AlertServices | undefined;
-export async function getAlertServices(): Promise<AlertServices> {
+
+export function getAlertServices(): AlertServices {
   shared ??= createAlertServices(loadConfig());
   return shared;
+}
+
+/** For tests: use these services instead of building from the environment. */
+export function setAlertServices(services: AlertServices | undefined): void {
+  shared = services;
 }

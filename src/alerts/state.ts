@@ -1,16 +1,51 @@
-// Quiet periods in Table Storage: when each KPI + dimension value was last alerted.
+// Alert state in Table Storage (Azurite serves tables too), one table, two kinds of small entity:
+//
+// - partition `quiet`, one entity per KPI + dimension value: when it was last alerted, by which
+//   message, and the keys of the anomalies that message carried. The timer reads it for the quiet
+//   period, and to recognise anomalies it queued in a run that failed before storing them.
+// - partition `sent`, one entity per alert message: which targets already took it, so a retry
+//   after one target failed sends only to the ones still missing.
+//
+// Old entities are pruned by the timer; nothing here needs them after a day or two.
 import { createHash } from 'node:crypto';
-import { RestError, type TableClient } from '@azure/data-tables';
+import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { ensureExists } from '../storage.js';
-import type { QuietPeriods } from './detect.js';
 
-const key = (s: string) => createHash('sha256').update(s).digest('hex');
+export interface QuietRecord {
+  lastAlertedAt: Date;
+  alertId: string;
+  /** Keys of this KPI's anomalies in that message. */
+  keys: string[];
+}
 
-export class TableQuietPeriods implements QuietPeriods {
+export interface QuietPeriods {
+  lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined>;
+  markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void>;
+}
+
+export interface DeliveryLog {
+  /** Targets that already took this alert. */
+  delivered(alertId: string): Promise<Set<string>>;
+  markDelivered(alertId: string, target: string, at: Date): Promise<void>;
+}
+
+export interface AlertState extends QuietPeriods, DeliveryLog {
+  /** Removes entities last written before `before`; at most `max` per call. Returns how many. */
+  prune(before: Date, max?: number): Promise<number>;
+}
+
+const QUIET = 'quiet';
+const SENT = 'sent';
+const quietKey = (kpi: string, dimension: string, value: string) => createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
+/** Table keys forbid / \ # ? and control characters; alert ids are hex, and target names are ours. */
+const TARGET = /^[a-z]{1,32}$/;
+
+export class TableAlertState implements AlertState {
   private ready: Promise<unknown> | undefined;
+
   constructor(private readonly table: TableClient) {}
 
-  private ensure() {
+  private ensure(): Promise<unknown> {
     this.ready ??= ensureExists(() => this.table.createTable()).catch((err) => {
       this.ready = undefined;
       throw err;
@@ -18,19 +53,53 @@ export class TableQuietPeriods implements QuietPeriods {
     return this.ready;
   }
 
-  async lastAlerted(kpi: string, dimension: string, value: string): Promise<Date | undefined> {
+  private async get<T extends object>(partitionKey: string, rowKey: string): Promise<T | undefined> {
     await this.ensure();
     try {
-      const e = await this.table.getEntity<{ LastAlerted: Date }>(kpi, key(`${dimension}|${value}`));
-      return new Date(e.LastAlerted);
+      return await this.table.getEntity<T>(partitionKey, rowKey);
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;
     }
   }
 
-  async markAlerted(kpi: string, dimension: string, value: string, at: Date): Promise<void> {
+  async lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined> {
+    const e = await this.get<{ LastAlertedAt: Date; AlertId: string; Keys: string }>(QUIET, quietKey(kpi, dimension, value));
+    return e && { lastAlertedAt: new Date(e.LastAlertedAt), alertId: String(e.AlertId), keys: String(e.Keys ?? '').split(',').filter(Boolean) };
+  }
+
+  async markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void> {
     await this.ensure();
-    await this.table.upsertEntity({ partitionKey: kpi, rowKey: key(`${dimension}|${value}`), Dimension: dimension, DimensionValue: value, LastAlerted: at }, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: QUIET, rowKey: quietKey(kpi, dimension, value), Kpi: kpi, Dimension: dimension, DimensionValue: value, LastAlertedAt: record.lastAlertedAt, AlertId: record.alertId, Keys: record.keys.join(',') },
+      'Replace',
+    );
+  }
+
+  async delivered(alertId: string): Promise<Set<string>> {
+    const e = await this.get<Record<string, unknown>>(SENT, alertId);
+    return new Set(Object.keys(e ?? {}).flatMap((k) => (k.startsWith('Sent_') ? [k.slice(5)] : [])));
+  }
+
+  async markDelivered(alertId: string, target: string, at: Date): Promise<void> {
+    if (!TARGET.test(target)) throw new Error(`bad target name ${target}`);
+    await this.ensure();
+    await this.table.upsertEntity({ partitionKey: SENT, rowKey: alertId, [`Sent_${target}`]: at }, 'Merge');
+  }
+
+  async prune(before: Date, max = 200): Promise<number> {
+    await this.ensure();
+    let removed = 0;
+    const old = this.table.listEntities({ queryOptions: { filter: odata`Timestamp lt ${before}`, select: ['PartitionKey', 'RowKey'] } });
+    for await (const e of old) {
+      if (removed >= max) break;
+      try {
+        await this.table.deleteEntity(e.partitionKey!, e.rowKey!);
+        removed++;
+      } catch (err) {
+        if (!(err instanceof RestError && err.statusCode === 404)) throw err;
+      }
+    }
+    return removed;
   }
 }

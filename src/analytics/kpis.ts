@@ -1,4 +1,4 @@
-// The QoE KPI definitions in TypeScript: the reference that pins kql/V003's QoeSessionKpis, so a
+// The QoE KPI definitions in TypeScript: the reference that pins QoeSessionKpis (kql/V003, as changed by V006), so a
 // definition lives in two places that tests hold together, and is written down once (README).
 // Used by tests and by anyone who wants to compute a KPI outside Data Explorer.
 
@@ -8,6 +8,7 @@ export interface KpiEvent {
   Timestamp: string; // ISO 8601
   ReceivedAt?: string;
   EventType: string;
+  Source?: string;
   StartupMs?: number | null;
   StallMs?: number | null;
   BitrateKbps?: number | null;
@@ -37,7 +38,7 @@ export interface SessionKpis {
 
 const t = (iso: string) => Date.parse(iso);
 
-/** Repeated beacons (same SessionId and Seq) count once: the last one received wins. */
+/** Repeated beacons (same SessionId, Source and Seq) count once: the last one received wins. */
 function dedupe(events: KpiEvent[]): KpiEvent[] {
   const byKey = new Map<string, KpiEvent>();
   const unkeyed: KpiEvent[] = [];
@@ -46,7 +47,7 @@ function dedupe(events: KpiEvent[]): KpiEvent[] {
       unkeyed.push(e);
       continue;
     }
-    const key = `${e.SessionId}\u0000${e.Seq}`;
+    const key = `${e.SessionId}\u0000${e.Source ?? ''}\u0000${e.Seq}`;
     const prev = byKey.get(key);
     if (!prev || (e.ReceivedAt ?? '') >= (prev.ReceivedAt ?? '')) byKey.set(key, e);
   }
@@ -66,7 +67,8 @@ export function sessionKpis(events: KpiEvent[]): SessionKpis[] {
 function oneSession(SessionId: string, ev: KpiEvent[]): SessionKpis {
   const first = (type: string) => ev.find((e) => e.EventType === type);
   const requested = first('start');
-  const firstFrame = first('play');
+  // First frame: the first `play`; a session without one (CMCD reporters) starts at its first `playing`.
+  const firstFrame = first('play') ?? first('playing');
   const firstFatal = ev.find((e) => e.EventType === 'error' && e.Fatal === true);
   const Started = firstFrame !== undefined;
   const reported = ev.find((e) => e.EventType === 'play' && e.StartupMs != null)?.StartupMs ?? null;
@@ -80,7 +82,11 @@ function oneSession(SessionId: string, ev: KpiEvent[]): SessionKpis {
   const last = t(ev[ev.length - 1]!.Timestamp);
   const WatchMs = Started ? Math.max(last - t(firstFrame!.Timestamp) - pausedMs, 0) : 0;
   const stallEnds = ev.filter((e) => e.EventType === 'stall_end');
-  const StallMs = stallEnds.reduce((n, e) => n + (e.StallMs ?? 0), 0);
+  // A stall no `stall_end` closes lasts until the session's next event.
+  const implied = ev.flatMap((e, i) =>
+    (e.EventType === 'stall_start' || e.EventType === 'waiting') && i + 1 < ev.length && ev[i + 1]!.EventType !== 'stall_end' ? [t(ev[i + 1]!.Timestamp) - t(e.Timestamp)] : [],
+  ).filter((ms) => ms > 0);
+  const StallMs = stallEnds.reduce((n, e) => n + (e.StallMs ?? 0), 0) + implied.reduce((n, ms) => n + ms, 0);
 
   const samples = ev.filter((e) => e.BitrateKbps != null);
   let bitrateMs = 0;
@@ -106,9 +112,9 @@ function oneSession(SessionId: string, ev: KpiEvent[]): SessionKpis {
     PlaybackFailure,
     WatchMs,
     StallMs,
-    StallCount: stallEnds.length,
+    StallCount: stallEnds.length + implied.length,
     RebufferRatio: WatchMs > 0 ? StallMs / WatchMs : null,
-    RebuffersPerHour: WatchMs > 0 ? stallEnds.length / (WatchMs / 3_600_000) : null,
+    RebuffersPerHour: WatchMs > 0 ? (stallEnds.length + implied.length) / (WatchMs / 3_600_000) : null,
     AvgBitrateKbps: heldMs > 0 ? bitrateMs / heldMs : samples.length ? samples[samples.length - 1]!.BitrateKbps! : null,
     UpSwitches,
     DownSwitches,

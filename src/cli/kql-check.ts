@@ -2,6 +2,7 @@
 // Microsoft's Kusto.Language parser, in version order, against the schema they build.
 // Prints `file:line:col message` per problem and a summary; exit code 1 on any problem.
 import { existsSync } from 'node:fs';
+import { ALERT_QUERIES } from '../alerts/queries.js';
 import { checkKqlFolder } from '../kql/analyzer.js';
 import { checkDashboards } from '../kql/dashboards.js';
 import { KqlScriptError } from '../kql/scripts.js';
@@ -12,9 +13,12 @@ async function main(dir: string): Promise<number> {
     // Dashboards and alert rules are analysed against the schema the scripts built.
     const dashboards = dashboardDir && existsSync(dashboardDir) ? await checkDashboards(dashboardDir, builder) : { queries: 0, diagnostics: [] };
     diagnostics.push(...dashboards.diagnostics);
+    // The queries the app itself sends (anomaly alerting), with the project's own scripts.
+    const appQueries = dashboardDir ? Object.entries(ALERT_QUERIES) : [];
+    for (const [name, query] of appQueries) diagnostics.push(...builder.analyzeQuery(query, `src/alerts/queries.ts ${name}`));
     for (const d of diagnostics) console.log(`${d.file}:${d.line}:${d.column} ${d.message} [${d.code}]`);
     console.log(
-      `kql:check: ${count(scripts.length, 'script')}, ${count(commands, 'command')}, ${dashboardDir ? `${count(dashboards.queries, 'dashboard query', 'dashboard queries')}, ` : ''}${count(diagnostics.length, 'problem')}`,
+      `kql:check: ${count(scripts.length, 'script')}, ${count(commands, 'command')}, ${dashboardDir ? `${count(dashboards.queries, 'dashboard query', 'dashboard queries')}, ${count(appQueries.length, 'app query', 'app queries')}, ` : ''}${count(diagnostics.length, 'problem')}`,
     );
     return diagnostics.length ? 1 : 0;
   } catch (err) {

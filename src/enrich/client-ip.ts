@@ -1,5 +1,6 @@
 // The client address, worked out once per request and reduced to a prefix before anything is
-// stored: the raw address is used only for the geo lookup.
+// stored: the raw address is used only for the geo lookup. Runs per request (and per CDN log
+// line), so it scans strings by hand instead of splitting them or building URL objects.
 import { isIP } from 'node:net';
 
 export interface ClientIpOptions {
@@ -8,28 +9,149 @@ export interface ClientIpOptions {
   trustedProxyHops: number;
 }
 
-/** "1.2.3.4:5678" -> "1.2.3.4", "[2001:db8::1]:443" -> "2001:db8::1", "fe80::1%eth0" -> "fe80::1", "::ffff:1.2.3.4" -> "1.2.3.4". */
+/** An IPv4 dotted quad as an unsigned 32-bit integer; undefined unless it is exactly four decimal octets 0..255 without leading zeros. */
+export function v4ToInt(ip: string): number | undefined {
+  let n = 0;
+  let octet = -1;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (octet < 0 || ++dots > 3) return undefined;
+      n = n * 256 + octet;
+      octet = -1;
+    } else if (c >= 48 && c <= 57) {
+      if (octet === 0) return undefined; // "01": octal in some parsers, refused by all careful ones
+      octet = octet < 0 ? c - 48 : octet * 10 + (c - 48);
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  if (dots !== 3 || octet < 0) return undefined;
+  return n * 256 + octet;
+}
+
+const FFFF = /ffff/i;
+
+const intToV4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail and a %zone are understood);
+ * undefined when it is not one. One pass over the characters, no splitting and no regular
+ * expressions (this is on the per-request path).
+ */
+export function expandV6(ip: string): number[] | undefined {
+  const zone = ip.indexOf('%');
+  const end = zone < 0 ? ip.length : zone;
+  const out = [0, 0, 0, 0, 0, 0, 0, 0];
+  let n = 0; // groups written
+  let gap = -1; // where "::" stood, in groups
+  let i = 0;
+  if (end >= 2 && ip.charCodeAt(0) === 58 && ip.charCodeAt(1) === 58) {
+    gap = 0;
+    i = 2;
+  } else if (end === 0 || ip.charCodeAt(0) === 58) {
+    return undefined;
+  }
+  while (i < end) {
+    let value = 0;
+    let j = i;
+    for (; j < end; j++) {
+      const h = hexValue(ip.charCodeAt(j));
+      if (h < 0) break;
+      if (j - i === 4) return undefined; // five hex digits
+      value = value * 16 + h;
+    }
+    if (j < end && ip.charCodeAt(j) === 46 /* . */) {
+      // a dotted-quad tail: the last 32 bits
+      if (n > 6) return undefined;
+      const v4 = v4ToInt(ip.slice(i, end));
+      if (v4 === undefined) return undefined;
+      out[n++] = v4 >>> 16;
+      out[n++] = v4 & 0xffff;
+      break;
+    }
+    if (j === i || n === 8) return undefined;
+    out[n++] = value;
+    if (j === end) break;
+    if (ip.charCodeAt(j) !== 58 /* : */) return undefined;
+    if (j + 1 < end && ip.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return undefined; // a second "::"
+      gap = n;
+      i = j + 2;
+    } else {
+      i = j + 1;
+      if (i === end) return undefined; // a trailing single ":"
+    }
+  }
+  if (gap < 0) return n === 8 ? out : undefined;
+  if (n > 7) return undefined; // "::" stands for at least one group
+  const moved = n - gap; // the groups after "::" go to the end
+  for (let k = 0; k < moved; k++) out[7 - k] = out[n - 1 - k]!;
+  for (let k = gap; k < 8 - moved; k++) out[k] = 0;
+  return out;
+}
+
+/** ::ffff:a.b.c.d (in either spelling) -> a.b.c.d; undefined for any other address. */
+export function mappedV4(g: number[]): string | undefined {
+  if (g[0] !== 0 || g[1] !== 0 || g[2] !== 0 || g[3] !== 0 || g[4] !== 0 || g[5] !== 0xffff) return undefined;
+  return intToV4(((g[6]! << 16) | g[7]!) >>> 0);
+}
+
+/**
+ * "1.2.3.4:5678" -> "1.2.3.4", "[2001:DB8::1]:443" -> "2001:db8::1", "fe80::1%eth0" -> "fe80::1",
+ * "::ffff:1.2.3.4" -> "1.2.3.4"; undefined for anything that is not an IP address.
+ */
 export function normalizeIp(raw: string | null | undefined): string | undefined {
   if (!raw) return undefined;
   let s = raw.trim();
-  if (s.startsWith('[')) {
+  if (s.charCodeAt(0) === 91 /* [ */) {
     const end = s.indexOf(']');
     if (end < 0) return undefined;
+    if (end + 1 < s.length && s.charCodeAt(end + 1) !== 58 /* : */) return undefined;
     s = s.slice(1, end);
-  } else if (s.indexOf(':') > 0 && s.indexOf(':') === s.lastIndexOf(':') && s.includes('.')) {
-    s = s.slice(0, s.indexOf(':')); // IPv4 with a port
+  } else {
+    const colon = s.indexOf(':');
+    // One colon after a dotted quad is a port; an IPv6 address has at least two.
+    if (colon > 0 && s.indexOf(':', colon + 1) < 0) s = s.slice(0, colon);
   }
   const zone = s.indexOf('%');
   if (zone >= 0) s = s.slice(0, zone);
-  const kind = isIP(s);
-  if (kind === 0) return undefined;
-  if (kind === 6) {
-    const lower = s.toLowerCase();
-    const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-    if (mapped && isIP(mapped[1]!) === 4) return mapped[1];
-    return lower;
+  const kind = isIP(s); // the gate: what node:net accepts
+  if (kind === 4) return s;
+  if (kind !== 6) return undefined;
+  // Only a v4-mapped address starts with a zero group and holds an "ffff"; skip the parse otherwise.
+  const c0 = s.charCodeAt(0);
+  if ((c0 === 58 || c0 === 48) && FFFF.test(s)) {
+    const g = expandV6(s);
+    const v4 = g && mappedV4(g);
+    if (v4) return v4;
   }
-  return s;
+  return s.toLowerCase();
+}
+
+/** The right-most-but-`hops` entry of a comma list; the left-most when the list is shorter. */
+function pickForwarded(list: string, hops: number): string | undefined {
+  let end = list.length;
+  let seen = 0;
+  let leftmost: string | undefined;
+  for (;;) {
+    const comma = end > 0 ? list.lastIndexOf(',', end - 1) : -1;
+    const entry = list.slice(comma + 1, end).trim();
+    if (entry !== '') {
+      if (++seen === hops) return entry;
+      leftmost = entry;
+    }
+    if (comma < 0) return leftmost;
+    end = comma;
+  }
 }
 
 export function resolveClientIp(
@@ -39,45 +161,25 @@ export function resolveClientIp(
 ): string | undefined {
   if (opts.header === 'x-azure-clientip') return normalizeIp(getHeader('x-azure-clientip')) ?? normalizeIp(socketAddress);
   if (opts.header === 'x-forwarded-for' && opts.trustedProxyHops > 0) {
-    const list = (getHeader('x-forwarded-for') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
-    if (list.length > 0) {
-      const pick = list.length - opts.trustedProxyHops;
-      return normalizeIp(list[pick >= 0 ? pick : 0]);
-    }
+    const xff = getHeader('x-forwarded-for');
+    const entry = xff ? pickForwarded(xff, opts.trustedProxyHops) : undefined;
+    // The entry the trusted proxies vouch for is the answer, valid or not: the socket is their address.
+    if (entry !== undefined) return normalizeIp(entry);
   }
   return normalizeIp(socketAddress);
 }
 
-/** The eight 16-bit groups of a valid IPv6 address (embedded IPv4 tails included). */
-export function expandV6(ip: string): number[] | undefined {
-  let s = ip;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    s = `${s.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string | undefined) => (part ? part.split(':').map((h) => parseInt(h, 16)) : []);
-  const left = groups(halves[0]);
-  if (halves.length === 1) return left.length === 8 ? left : undefined;
-  const right = groups(halves[1]);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-/** "203.0.113.0/24" for IPv4, "2001:db8:1234::/48" for IPv6; null when there is no valid address. */
+/** "203.0.113.0/24" for IPv4, "2001:db8:1234::/48" for IPv6 (RFC 5952 form); null when there is no valid address. */
 export function ipPrefix(ip: string | undefined): string | null {
   const n = normalizeIp(ip);
   if (!n) return null;
-  if (isIP(n) === 4) {
-    const [a, b, c] = n.split('.');
-    return `${a}.${b}.${c}.0/24`;
-  }
+  if (n.indexOf(':') < 0) return `${n.slice(0, n.lastIndexOf('.'))}.0/24`;
   const g = expandV6(n);
-  if (!g || g.length !== 8) return null;
-  const [a, b, c] = g.map((x) => x.toString(16));
-  // compressed form of a:b:c:0:0:0:0:0
-  const head = [a, b, c];
-  while (head.length && head[head.length - 1] === '0') head.pop();
-  return `${head.join(':')}::/48`;
+  if (!g) return null;
+  // The zeros after the first three groups are always the longest run, so they are the ones compressed.
+  const [a, b, c] = g as [number, number, number];
+  if (c !== 0) return `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::/48`;
+  if (b !== 0) return `${a.toString(16)}:${b.toString(16)}::/48`;
+  if (a !== 0) return `${a.toString(16)}::/48`;
+  return '::/48';
 }

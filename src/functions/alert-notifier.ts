@@ -1,18 +1,21 @@
-// Sends each queued alert to the configured targets. A failure throws: the queue retries up to
-// maxDequeueCount (host.json) and then parks the message in qoe-alerts-poison; nothing is dropped.
+// Sends each queued alert to the configured targets (src/alerts/notify/). A failure throws: the
+// queue retries up to maxDequeueCount (host.json), then parks the message in `<queue>-poison`.
 import { app } from '@azure/functions';
-import type { AlertMessage } from '../alerts/detect.js';
-import { notify } from '../alerts/notify.js';
+import { parseAlertMessage } from '../alerts/message.js';
+import { deliver } from '../alerts/notify/index.js';
+import { getAlertServices } from '../alerts/services.js';
 import { loadConfig } from '../config.js';
 
-const config = loadConfig();
-
 app.storageQueue('alertNotifier', {
-  queueName: config.alerts.queue,
+  queueName: loadConfig().alerts.queue,
   connection: 'AzureWebJobsStorage',
   handler: async (message, context) => {
-    const alert = (typeof message === 'string' ? JSON.parse(message) : message) as AlertMessage;
-    const sent = await notify(alert, config.alerts);
-    context.log(`alertNotifier: alert ${alert.alertId} (${alert.dimension}=${alert.dimensionValue}) sent to ${sent.join(', ') || 'no target (none configured)'}`);
+    const alert = parseAlertMessage(message);
+    const s = getAlertServices();
+    const r = await deliver(alert, s.targets, { log: s.state, timeoutMs: s.config.alerts.sendTimeoutMs, warn: (m) => context.warn(`alertNotifier: ${m}`) });
+    context.log(
+      `alertNotifier: alert ${alert.alertId} (${alert.dimension}=${alert.dimensionValue}, attempt ${String(context.triggerMetadata?.dequeueCount ?? '?')})` +
+        ` sent to ${r.sent.join(', ') || 'none'}${r.skipped.length ? `; ${r.skipped.join(', ')} had it already` : ''}`,
+    );
   },
 });

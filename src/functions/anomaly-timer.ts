@@ -1,18 +1,27 @@
-// Every 5 minutes (QOE_ALERT_SCHEDULE): detect QoE anomalies in Data Explorer, store the new ones,
-// queue one alert per dimension value for the notifier.
+// Every 5 minutes (QOE_ALERT_SCHEDULE): detect QoE anomalies in Data Explorer, queue one alert per
+// dimension value for the notifier, store the new anomalies in QoeAnomalies (src/alerts/detect.ts).
 import { app } from '@azure/functions';
-import { detectAndStore } from '../alerts/detect.js';
+import { detectAndQueue } from '../alerts/detect.js';
 import { getAlertServices } from '../alerts/services.js';
 import { loadConfig } from '../config.js';
 
 app.timer('anomalyTimer', {
   schedule: loadConfig().alerts.schedule,
   handler: async (_timer, context) => {
-    const s = await getAlertServices();
-    if (!s.executor) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI); nothing to do');
-    const { alerts, kusto } = s.config;
-    const result = await detectAndStore({ ...alerts, executor: s.executor, database: kusto.database, now: new Date(), quiet: s.quiet });
-    for (const m of result.messages) await s.queue.send(m);
-    context.log(`anomalyTimer: ${result.found} anomalies, ${result.fresh.length} new, ${result.messages.length} alerts queued`);
+    const s = getAlertServices();
+    if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
+    if (!s.targets.length) context.warn('anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent');
+    const r = await detectAndQueue({
+      store: s.store,
+      state: s.state,
+      queue: s.queue,
+      settings: { ...s.config.alerts, notify: s.targets.length > 0 },
+      now: new Date(),
+      log: (level, message) => (level === 'error' ? context.error(`anomalyTimer: ${message}`) : level === 'warn' ? context.warn(`anomalyTimer: ${message}`) : context.log(`anomalyTimer: ${message}`)),
+    });
+    context.log(
+      `anomalyTimer: window ${r.windowStart.toISOString()}..${r.windowEnd.toISOString()}: ${r.found} anomalies, ${r.fresh} new` +
+        ` (${r.quiet} in a quiet period, ${r.sentBefore} sent before, ${r.unsent} not sent), ${r.messages.length} alert(s) queued`,
+    );
   },
 });

@@ -21,7 +21,7 @@
 //    do without checkpoints, but every redelivery would then re-read and re-send the whole file, and
 //    Kusto would answer each chunk by checking extent tags: the checkpoint keeps that rare. Microsoft
 //    warns that a unique ingest-by tag per ingestion costs performance as tags pile up in extent
-//    metadata, so kql/V006 drops `ingest-by:` tags after 2 days, longer than Event Grid redelivers
+//    metadata, so kql/V007 drops `ingest-by:` tags after 2 days, longer than Event Grid redelivers
 //    (1 day). A larger QOE_BLOB_CHUNK_RECORDS means fewer, larger tagged ingestions (more memory).
 //
 // What remains: Kusto checks ingestIfNotExists when it ingests, so two ingestions of one tag that

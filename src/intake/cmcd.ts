@@ -270,7 +270,10 @@ function deriveFields(k: CmcdKeys, d: Derived): void {
   d.set('topBitrateKbps', d.bounded('tb', videoValue(k.tb, ot), MAX_KBPS));
   d.set('bufferMs', d.bounded('bl', videoValue(k.bl, ot), MAX_BUFFER_MS));
   d.set('throughputKbps', d.bounded('mtp', videoValue(k.mtp, undefined), MAX_KBPS));
-  d.set('startupMs', d.bounded('msd', numberOf(k.msd), MAX_STARTUP_MS));
+  // msd is the time from starting to playing: a report still starting (or preloading) cannot know
+  // it. dash.js 5.2.1 sends msd=1 on its `sta=s` report; that is not a startup time.
+  if (k.msd !== undefined && (k.sta === 's' || k.sta === 'd')) (d.warnings ??= []).push(`msd=${String(k.msd)} reported while sta=${k.sta}; not a startup time`);
+  else d.set('startupMs', d.bounded('msd', numberOf(k.msd), MAX_STARTUP_MS));
   d.set('stallMs', d.bounded('bsd', sumOf(k.bsd), MAX_STALL_MS));
   d.set('droppedFrames', d.bounded('dfa', numberOf(k.dfa), Number.MAX_SAFE_INTEGER, true));
   const ec = Array.isArray(k.ec) ? k.ec.map((x) => plainString(x)).find((x) => x !== undefined) : plainString(k.ec);

@@ -1,5 +1,5 @@
 // Azurite from node_modules, for `npm start` and tests: blob, queue and table on loopback.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -10,13 +10,20 @@ const require = createRequire(import.meta.url);
 /** Azurite's well-known development account (public, documented by Microsoft). */
 export const DEV_ACCOUNT = 'devstoreaccount1';
 export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** The ports `UseDevelopmentStorage=true` means. */
+export const DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
 
 export interface AzuriteOptions {
+  /** Folder for Azurite's data (created if missing). */
   location: string;
-  /** 0 (default) = a free port. */
+  /** 0 or unset = a free port. */
   blobPort?: number;
   queuePort?: number;
   tablePort?: number;
+  /** Default true: no access log. False: Azurite's output goes to this process's stdout/stderr. */
+  silent?: boolean;
+  /** How long to wait for the three ports (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 export interface Azurite {
@@ -24,77 +31,132 @@ export interface Azurite {
   queuePort: number;
   tablePort: number;
   connectionString: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
 export function connectionStringFor(blobPort: number, queuePort: number, tablePort: number): string {
-  const base = `http://127.0.0.1`;
+  const base = 'http://127.0.0.1';
   return (
     `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
     `BlobEndpoint=${base}:${blobPort}/${DEV_ACCOUNT};QueueEndpoint=${base}:${queuePort}/${DEV_ACCOUNT};TableEndpoint=${base}:${tablePort}/${DEV_ACCOUNT};`
   );
 }
 
-export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** The emulator ports a local connection string points at (`UseDevelopmentStorage=true`: the defaults). */
+export function emulatorPorts(connectionString: string): [blob: number, queue: number, table: number] {
+  const port = (key: string, fallback: number) => {
+    const endpoint = new RegExp(`(?:^|;)\\s*${key}=([^;]+)`, 'i').exec(connectionString)?.[1];
+    try {
+      return endpoint ? Number(new URL(endpoint).port) || fallback : fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return [port('BlobEndpoint', DEFAULT_PORTS.blob), port('QueueEndpoint', DEFAULT_PORTS.queue), port('TableEndpoint', DEFAULT_PORTS.table)];
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => {
+    const done = (open: boolean) => {
       socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
   });
+}
+
+/** `count` distinct free ports: all are held open together so the OS cannot hand out one twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
 }
 
-const running = new Set<ChildProcess>();
+function azuriteBin(): string {
+  const pkgJson = require.resolve('azurite/package.json');
+  const bin = (require(pkgJson) as { bin: Record<string, string> }).bin.azurite!;
+  return path.resolve(path.dirname(pkgJson), bin);
+}
+
+// Preloaded into Azurite: if our process dies without running 'exit' handlers (SIGKILL, a crashed
+// test worker), Azurite is re-parented; it notices and shuts itself down instead of living forever.
+const WATCH_PARENT = `const p = process.ppid; setInterval(() => { if (process.ppid !== p) process.kill(process.pid, 'SIGTERM'); }, 1000).unref();`;
+
+const running = new Set<() => void>();
 let exitHookInstalled = false;
-function killOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A crashed test or host must not leave an emulator running forever.
-  process.once('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+function killOnExit(kill: () => void): () => void {
+  running.add(kill);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => running.forEach((k) => k()));
+  }
+  return () => running.delete(kill);
 }
 
 export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
   await mkdir(opts.location, { recursive: true });
-  const blobPort = opts.blobPort || (await freePort());
-  const queuePort = opts.queuePort || (await freePort());
-  const tablePort = opts.tablePort || (await freePort());
-  const bin = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const wanted = [opts.blobPort, opts.queuePort, opts.tablePort];
+  const free = await freePorts(wanted.filter((p) => !p).length);
+  const [blobPort, queuePort, tablePort] = wanted.map((p) => p || free.shift()!) as [number, number, number];
+  // Otherwise the readiness poll below would mistake someone else's listener for ours.
+  const taken = (await Promise.all(wanted.map(async (p) => (p && (await isPortOpen(p)) ? [p] : [])))).flat();
+  if (taken.length) throw new Error(`Azurite cannot start: port ${taken.join(', ')} already in use on 127.0.0.1`);
+  const silent = opts.silent ?? true;
   const args = [
-    bin, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--location', opts.location,
+    '--import', `data:text/javascript,${encodeURIComponent(WATCH_PARENT)}`, azuriteBin(),
+    ...(silent ? ['--silent'] : []), '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--location', opts.location,
     '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
     '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
     '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  killOnExit(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const forget = killOnExit(() => child.kill('SIGKILL'));
+  let output = ''; // the tail, for the error message when it does not start
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      output += `\n${err.message}`;
+      resolve();
+    });
+  });
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+    forget();
+  });
+  const keep = (to: NodeJS.WriteStream) => (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+    if (!silent) to.write(d);
+  };
+  child.stdout!.on('data', keep(process.stdout));
+  child.stderr!.on('data', keep(process.stderr));
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
   for (;;) {
     const open = await Promise.all([blobPort, queuePort, tablePort].map((p) => isPortOpen(p)));
-    if (open.every(Boolean)) break;
-    if (exited || Date.now() > deadline) {
+    if (open.every(Boolean) && !hasExited) break;
+    if (hasExited || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`Azurite did not start (ports ${blobPort}/${queuePort}/${tablePort}): ${output.trim() || 'no output'}`);
+      const why = hasExited ? `exited with code ${child.exitCode}` : 'timed out';
+      throw new Error(`Azurite did not start on ports ${blobPort}/${queuePort}/${tablePort} (${why}): ${output.trim() || 'no output'}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -103,12 +165,13 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
     queuePort,
     tablePort,
     connectionString: connectionStringFor(blobPort, queuePort, tablePort),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    pid: child.pid!,
+    async stop() {
+      if (hasExited) return;
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    },
   };
 }

@@ -5,8 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { format } from 'node:util';
+// Under native ESM only `app` is a named export of this CommonJS package.
 import funcs from '@azure/functions';
-import { getRegistrations, type Registration } from './functions-core.js';
+import type { HttpResponseInit, InvocationContextInit } from '@azure/functions';
+import { getRegistrations, type Binding, type Registration } from './functions-core.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = funcs;
 
@@ -16,7 +22,7 @@ export interface LocalHostOptions {
   /** Default: `extensions.http.routePrefix` from host.json, else "api". */
   routePrefix?: string;
   log?: (line: string) => void;
-  /** Largest request body read; local clients cannot exhaust memory. */
+  /** Largest request body read (default 64 MiB), so a local client cannot exhaust memory. */
   maxBodyBytes?: number;
 }
 
@@ -24,16 +30,22 @@ export interface LocalHost {
   url: string;
   port: number;
   registrations: Registration[];
+  /** Calls a registration's handler directly: timers, queues, Event Grid emulation. */
   invoke(name: string, triggerInput: unknown, triggerMetadata?: Record<string, unknown>): Promise<unknown>;
+  /** Stops accepting, waits for in-flight invocations, then closes every connection. */
   close(): Promise<void>;
 }
 
 interface Route {
   registration: Registration;
   pattern: RegExp;
-  params: string[];
+  params: number;
   methods: Set<string>;
 }
+
+const isHttp = (r: Registration) => r.trigger.type.toLowerCase() === 'httptrigger';
+const methodsOf = (r: Registration) => ((r.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
+const routeOf = (r: Registration) => String(r.trigger.route ?? r.name);
 
 export async function routePrefixFromHostJson(file = 'host.json'): Promise<string> {
   try {
@@ -44,100 +56,150 @@ export async function routePrefixFromHostJson(file = 'host.json'): Promise<strin
   }
 }
 
-/** `items/{id}/{kind?}` -> a regex with named groups; `{id:int}` constraints are accepted and ignored. */
-function compileRoute(prefix: string, template: string): { pattern: RegExp; params: string[] } {
-  const params: string[] = [];
+/** `items/{id}/{kind?}` -> a case-insensitive regex with named groups; `{id:int}` constraints are accepted, not checked. */
+function compileRoute(prefix: string, template: string): { pattern: RegExp; params: number } {
+  let params = 0;
   const segments = [prefix, ...template.split('/')].filter(Boolean).map((seg) => {
-    const m = /^\{(\*?)([A-Za-z_][\w]*)(?::[^}?]*)?(\?)?\}$/.exec(seg);
+    const m = /^\{(\*?)([A-Za-z_]\w*)(?::[^}?=]*)?(\?)?\}$/.exec(seg);
     if (!m) return `/${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-    params.push(m[2]!);
-    const body = m[1] ? '(?<' + m[2] + '>.*)' : `(?<${m[2]}>[^/]+)`;
-    return m[3] ? `(?:/${body})?` : `/${body}`;
+    params++;
+    const group = m[1] ? `(?<${m[2]}>.*)` : `(?<${m[2]}>[^/]+)`;
+    return m[3] || m[1] ? `(?:/${group})?` : `/${group}`;
   });
   return { pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), params };
 }
 
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function contextFor(reg: Registration, log: (line: string) => void, triggerMetadata?: Record<string, unknown>) {
+  const bindings = Object.values(reg.metadata.bindings ?? {}).filter((b) => b !== reg.trigger);
+  const options = {
+    trigger: reg.trigger,
+    return: reg.metadata.bindings?.$return,
+    extraInputs: bindings.filter((b: Binding) => b.direction === 'in'),
+    extraOutputs: bindings.filter((b: Binding) => b.direction === 'out' && b !== reg.metadata.bindings.$return),
+  } as InvocationContextInit['options'];
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName: reg.name,
     triggerMetadata,
-    logHandler: (level, ...args) => log(`[${reg.name}] ${level}: ${args.map((a) => (a instanceof Error ? a.stack ?? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
+    options,
+    logHandler: (level, ...args) => log(`[${reg.name}] ${level}: ${format(...args)}`),
   });
 }
 
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > max) return 'too-large';
-    chunks.push(chunk as Buffer);
+/** The whole body, or undefined when it exceeds `max` (reading stops there). Rejects if the client aborts. */
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total <= max) return void chunks.push(chunk);
+      req.off('data', onData).pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => (req.complete ? undefined : reject(new Error('client aborted the request'))));
+  });
+}
+
+function requestHeaders(req: http.IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    // Hop-by-hop headers end at the front end; they never reach a function in Azure.
+    if (v === undefined || k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding') continue;
+    headers[k] = Array.isArray(v) ? v.join(', ') : v;
   }
-  return Buffer.concat(chunks);
+  // Like Azure's front end: the TCP peer is appended to X-Forwarded-For. Never logged.
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
+  return headers;
+}
+
+async function writeResponse(res: http.ServerResponse, result: unknown): Promise<void> {
+  // Like the library's own conversion: an HTTP function must return nothing or an object.
+  if (result !== undefined && (result === null || typeof result !== 'object')) {
+    throw new TypeError('an HTTP function must return an HttpResponse or an HttpResponseInit object');
+  }
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit | undefined);
+  res.statusCode = response.status;
+  response.headers.forEach((value, key) => key !== 'set-cookie' && res.setHeader(key, value));
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) res.setHeader('set-cookie', cookies);
+  if (!response.body) return void res.end();
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream), res);
 }
 
 export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const prefix = (opts.routePrefix ?? (await routePrefixFromHostJson())).replace(/^\/|\/$/g, '');
+  const prefix = (opts.routePrefix ?? (await routePrefixFromHostJson())).replace(/^\/+|\/+$/g, '');
   const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;
   const registrations = getRegistrations();
   const routes: Route[] = registrations
-    .filter((r) => r.trigger.type.toLowerCase() === 'httptrigger')
-    .map((r) => ({
-      registration: r,
-      ...compileRoute(prefix, String(r.trigger.route ?? r.name)),
-      methods: new Set(((r.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase())),
-    }));
+    .filter(isHttp)
+    .map((r) => ({ registration: r, ...compileRoute(prefix, routeOf(r)), methods: new Set(methodsOf(r)) }))
+    // Literal segments win over parameters, as in ASP.NET routing.
+    .sort((a, b) => a.params - b.params);
   const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    return p;
+  };
 
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const matches = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m);
+    const matches = routes.flatMap((r) => {
+      const m = r.pattern.exec(url.pathname);
+      return m ? [{ r, m }] : [];
+    });
     if (matches.length === 0) return void res.writeHead(404).end();
     const hit = matches.find((x) => x.r.methods.has(method));
-    if (!hit) return void res.writeHead(405, { Allow: [...matches[0]!.r.methods].join(', ') }).end();
+    if (!hit) return void res.writeHead(405, { allow: [...matches[0]!.r.methods].join(', ') }).end();
 
+    const tooLarge = () => void res.writeHead(413, { connection: 'close' }).end();
+    if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
     const body = await readBody(req, maxBody);
-    if (body === 'too-large') return void res.writeHead(413).end();
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    // Like Azure's front end: the TCP peer is appended to X-Forwarded-For. Never logged.
-    const peer = req.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
-    const params = Object.fromEntries(Object.entries(hit.m!.groups ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    if (!body) return tooLarge();
+
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(hit.m.groups ?? {})) if (v !== undefined) params[k] = decode(v);
+    // No `query`: the library then reads it from the URL, which keeps repeated keys.
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers,
-      query: Object.fromEntries(url.searchParams),
+      headers: requestHeaders(req),
       params,
       body: body.length ? { bytes: body } : undefined,
     });
     const reg = hit.r.registration;
     try {
-      const result = await reg.handler(request, contextFor(reg, log));
-      const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as ConstructorParameters<typeof HttpResponse>[0]);
-      const out = Buffer.from(await response.arrayBuffer());
-      const outHeaders: Record<string, string> = {};
-      response.headers.forEach((v, k) => (outHeaders[k] = v));
-      res.writeHead(response.status, outHeaders).end(out);
+      await writeResponse(res, await reg.handler(request, contextFor(reg, log)));
     } catch (err) {
-      log(`[${reg.name}] error: ${(err as Error)?.stack ?? String(err)}`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('Internal Server Error');
+      log(`[${reg.name}] error: ${format(err)}`);
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal Server Error');
     }
   };
 
   const server = http.createServer((req, res) => {
-    const p = serve(req, res).catch((err) => {
-      log(`[host] error: ${(err as Error)?.message}`);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+    void track(
+      serve(req, res).catch((err: unknown) => {
+        log(`[host] ${req.method} ${req.url?.split('?')[0]} failed: ${(err as Error)?.message ?? err}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      }),
+    );
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -153,20 +215,14 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     async invoke(name, triggerInput, triggerMetadata) {
       const reg = registrations.find((r) => r.name === name);
       if (!reg) throw new Error(`no function named ${name}`);
-      const p = Promise.resolve(reg.handler(triggerInput, contextFor(reg, log, triggerMetadata)));
-      inFlight.add(p);
-      try {
-        return await p;
-      } finally {
-        inFlight.delete(p);
-      }
+      return track(Promise.resolve().then(() => reg.handler(triggerInput, contextFor(reg, log, triggerMetadata))));
     },
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await Promise.allSettled([...inFlight]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
@@ -174,8 +230,11 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
 /** `beacons: [POST,OPTIONS] http://localhost:7071/api/beacons`, like `func start` prints. */
 export function describeFunctions(host: LocalHost, prefix = 'api'): string[] {
   return host.registrations.map((r) => {
-    if (r.trigger.type.toLowerCase() !== 'httptrigger') return `${r.name}: ${r.trigger.type}`;
-    const methods = ((r.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).join(',');
-    return `${r.name}: [${methods}] ${host.url}/${prefix}/${String(r.trigger.route ?? r.name)}`;
+    const type = r.trigger.type.toLowerCase();
+    if (type === 'timertrigger') return `${r.name}: timerTrigger (${String(r.trigger.schedule)})`;
+    if (type === 'queuetrigger') return `${r.name}: queueTrigger (${String(r.trigger.queueName)})`;
+    if (!isHttp(r)) return `${r.name}: ${r.trigger.type}`;
+    const path = [prefix.replace(/^\/+|\/+$/g, ''), routeOf(r)].filter(Boolean).join('/');
+    return `${r.name}: [${methodsOf(r).join(',')}] ${host.url}/${path}`;
   });
 }

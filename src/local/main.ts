@@ -1,46 +1,40 @@
 // `npm start`: the whole service on one machine, no Azure Functions Core Tools needed. Reads
 // local.settings.json like `func start`, starts Azurite when storage is local, loads the same
 // function registrations the Azure host sees and serves them on http://localhost:7071.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import { startAzurite, isPortOpen, type Azurite } from './azurite.js';
-import { installFunctionsCore } from './functions-core.js';
+import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite.js';
+import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
-import { maxDequeueCountFromHostJson, startLocalTriggers } from './triggers.js';
+import { storageAccess } from '../storage.js';
+import { applyLocalSettings } from './settings.js';
+import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
 
-/** `func start` puts local.settings.json's Values into the environment; settings already set win. */
-async function applyLocalSettings(file = 'local.settings.json'): Promise<boolean> {
-  try {
-    const values = (JSON.parse(await readFile(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
-    for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = String(v);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new Error(`${file}: ${(err as Error).message}`);
+/** Starts Azurite unless one already serves the ports the settings name. */
+async function ensureAzurite(connectionString: string, dataDir: string): Promise<Azurite | undefined> {
+  const [blobPort, queuePort, tablePort] = emulatorPorts(connectionString);
+  const open = await Promise.all([blobPort, queuePort, tablePort].map((p) => isPortOpen(p)));
+  if (open.every(Boolean)) {
+    console.log(`Azurite: using the one already listening on ${blobPort}/${queuePort}/${tablePort}`);
+    return undefined;
   }
+  const location = path.join(dataDir, 'azurite');
+  const azurite = await startAzurite({ location, blobPort, queuePort, tablePort });
+  console.log(`Azurite: started from node_modules (blob ${blobPort}, queue ${queuePort}, table ${tablePort}), data in ${location}`);
+  return azurite;
 }
-
-const DEFAULT_PORTS = [10000, 10001, 10002] as const;
 
 async function main(): Promise<void> {
   const fromFile = await applyLocalSettings();
   const config = loadConfig();
-  let azurite: Azurite | undefined;
-  if (/UseDevelopmentStorage=true/i.test(config.storageConnection)) {
-    const open = await Promise.all(DEFAULT_PORTS.map((p) => isPortOpen(p)));
-    if (open.every(Boolean)) {
-      console.log('Azurite: using the one already listening on 10000-10002');
-    } else {
-      const [blobPort, queuePort, tablePort] = DEFAULT_PORTS;
-      azurite = await startAzurite({ location: path.join(config.dataDir, 'azurite'), blobPort, queuePort, tablePort });
-      console.log(`Azurite: started from node_modules (blob ${blobPort}, queue ${queuePort}, table ${tablePort}), data in ${path.join(config.dataDir, 'azurite')}`);
-    }
-  }
+  const azurite = config.storageIsLocal ? await ensureAzurite(config.storageConnection, config.dataDir) : undefined;
 
+  // Before the app's first `app.*` call: @azure/functions looks for the core only once.
   installFunctionsCore();
   await import('../index.js');
+  if (getRegistrations().length === 0) throw new Error('src/index.ts registered no functions');
+  await runAppHooks('appStart');
   const { getServices } = await import('../services.js');
   const services = await getServices(); // fail fast on bad settings, before serving
   const prefix = await routePrefixFromHostJson();
@@ -65,25 +59,45 @@ async function main(): Promise<void> {
     void eventGrid.poll().catch((err: Error) => console.log(`[event-grid] first poll failed: ${err.message}`));
     console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`);
   }
-  const triggers = startLocalTriggers({ host, connectionString: config.storageConnection, maxDequeueCount: await maxDequeueCountFromHostJson() });
-  console.log('Timers run on their schedule; queue triggers poll Azurite every second.');
+  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const triggers = startLocalTriggers({
+    host,
+    queueClient: (name) => storage.queue(name),
+    queues: await queueSettingsFromHostJson(),
+    runTimersOnStart: config.localRunTimersOnStart,
+  });
+  const timers = Object.entries(triggers.nextRuns());
+  if (timers.length) {
+    console.log(`\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`);
+  }
+  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger')) console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping`);
-    eventGrid?.stop();
-    triggers.stop();
-    await host.close();
-    await services.batcher.flush();
-    await services.sink.close?.();
+    let code = 0;
+    try {
+      eventGrid?.stop();
+      await triggers.stop();
+      await host.close();
+      await runAppHooks('appTerminate');
+      await services.batcher.flush();
+      await services.sink.close?.();
+    } catch (err) {
+      console.error(`stopping failed: ${(err as Error)?.message ?? err}`);
+      code = 1;
+    }
     await azurite?.stop();
-    process.exit(0);
+    process.exit(code);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {

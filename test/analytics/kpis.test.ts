@@ -73,6 +73,27 @@ describe('session KPIs (reference implementation)', () => {
     expect(again.StallMs).toBe(4000);
   });
 
+  it('a CMCD-only session: first frame at the first playing, stalls closed by the next event (V006)', () => {
+    const cmcd = [
+      ev('E', 0, 'start', { Source: 'cmcd' }),
+      ev('E', 2.5, 'playing', { Source: 'cmcd' }),
+      ev('E', 12.5, 'stall_start', { Source: 'cmcd' }),
+      ev('E', 15.5, 'playing', { Source: 'cmcd' }),
+      ev('E', 42.5, 'end', { Source: 'cmcd' }),
+    ];
+    const [e] = sessionKpis(cmcd);
+    expect(e).toMatchObject({ Started: true, StartupMs: 2500, Ebvs: false, StallMs: 3000, StallCount: 1, WatchMs: 40_000 });
+    expect(e!.RebufferRatio).toBeCloseTo(3000 / 40_000, 12);
+  });
+
+  it('counts a repeat only within the same source, and keeps every row without Seq', () => {
+    const beacon = ev('F', 0, 'play', { Source: 'http', StartupMs: 800 });
+    const cmcdSameSeq = { ...ev('F', 5, 'stall_start', { Source: 'cmcd' }), Seq: beacon.Seq };
+    const noSeq = [ev('F', 6, 'playing', { Source: 'cmcd' }), ev('F', 9, 'end', { Source: 'cmcd' })].map((x) => ({ ...x, Seq: null }));
+    const [f] = sessionKpis([beacon, cmcdSameSeq, ...noSeq]);
+    expect(f).toMatchObject({ StartupMs: 800, StallMs: 1000, StallCount: 1, WatchMs: 9000 });
+  });
+
   it('aggregates as ratios of sums over the sessions of a bin', () => {
     const agg = aggregateKpis(Object.values(kpis));
     expect(agg.Sessions).toBe(4);

@@ -1,8 +1,9 @@
 // CMCD over HTTP: POST /api/cmcd (event reports) and CMCD on /api/beacons (bodies, query, headers),
-// through the real pipeline into the file sink. Bodies are what a stock dash.js 5.2 player sends:
-// CML's CmcdReporter POSTs `Content-Type: application/cmcd`, one line per event (keys sorted, "\n"
-// between lines, none at the end), from the page's origin; request-mode CMCD goes in the `CMCD=`
-// query argument (v2 inner-list spaces as "+") or, with mode 'headers', in CMCD-* headers.
+// through the real pipeline into the file sink. Event reports arrive as CML's CmcdReporter (which
+// dash.js 5.2 embeds) sends them: `POST`, `Content-Type: application/cmcd`, one line per event
+// (keys sorted, "\n" between lines, none at the end). DASHJS_521_SESSION holds lines captured from a
+// stock dash.js 5.2.1 in headless Chromium (test/e2e harness, enabledKeys listing every key);
+// CONFORMANT_SESSION is what a CTA-5004-B conformant reporter sends for the same kind of session.
 import { readFile } from 'node:fs/promises';
 import { CmcdReporter, toCmcdValue } from '@svta/cml-cmcd';
 import zlib from 'node:zlib';
@@ -42,10 +43,27 @@ const deadLetters = async () =>
 const SID = '0b4e0f3c-8a1d-4f7e-9a55-3c2b1d0e9f11';
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 
-// A dash.js 5.2 event target with events ['ps', 'e', 't', 'bc', 'rr'] and an enabledKeys list,
-// over one short session: start, first frame, interval, stall, recovery, switch, a response
-// (with the epoch-like ttfb dash.js 5.2 sends), an error. Sorted keys, as CML encodes them.
-const DASHJS_SESSION = [
+// [dash.js] stock dash.js 5.2.1, events ['ps', 'e', 't'], as captured: a `t` at start, `msd=1` on
+// the starting report, rebuffering (`r`) during startup, no msd on playing, no bs/bsd/dfa at all,
+// `t` reports with sta/st/sf only, a seek as k -> w -> p.
+const DSID = '58d91309-e9e2-48b1-aa55-8f8765076bf1';
+const DASHJS_521_SESSION = [
+  `cid="e2e-cmcd",e=t,sid="${DSID}",sn=0,ts=1795403689173,v=2`,
+  `bl=(0;v 0;a),cid="e2e-cmcd",e=ps,msd=1,sid="${DSID}",sn=1,sta=s,ts=1795403689181,v=2`,
+  `ab=(1000;v 64;a),bl=(0;v 0;a),br=(1000;v 64;a),cid="e2e-cmcd",e=ps,pb=(1000;v 64;a),sf=d,sid="${DSID}",sn=2,st=v,sta=r,tb=(2500;v 64;a),ts=1795403689350,v=2`,
+  `ab=(1000;v 64;a),bl=(2000;v 3900;a),br=(1000;v 64;a),cid="e2e-cmcd",e=ps,mtp=(12300;v 46900;a),pb=(1000;v 64;a),sf=d,sid="${DSID}",sn=3,st=v,sta=p,tb=(2500;v 64;a),ts=1795403689468,v=2`,
+  `ab=(2500;v 64;a),bl=(2900;v 4900;a),br=(2500;v 64;a),cid="e2e-cmcd",e=ps,mtp=(412100;v 46900;a),pb=(2500;v 64;a),sf=d,sid="${DSID}",sn=4,st=v,sta=a,tb=(2500;v 64;a),ts=1795403692568,v=2`,
+  `cid="e2e-cmcd",e=t,sf=d,sid="${DSID}",sn=6,st=v,sta=p,ts=1795403694173,v=2`,
+  `ab=(2500;v 64;a),bl=(1800;v 3800;a),br=(2500;v 64;a),cid="e2e-cmcd",e=ps,mtp=(412100;v 46900;a),pb=(2500;v 64;a),sf=d,sid="${DSID}",sn=7,st=v,sta=k,tb=(2500;v 64;a),ts=1795403695208,v=2`,
+  `ab=(2500;v 64;a),bl=(1800;v 3800;a),br=(2500;v 64;a),cid="e2e-cmcd",e=ps,mtp=(412100;v 46900;a),pb=(2500;v 64;a),sf=d,sid="${DSID}",sn=8,st=v,sta=w,tb=(2500;v 64;a),ts=1795403695211,v=2`,
+  `ab=(2500;v 64;a),bl=(1900;v 1900;a),br=(2500;v 64;a),cid="e2e-cmcd",e=ps,mtp=(440600;v 46600;a),pb=(2500;v 64;a),sf=d,sid="${DSID}",sn=9,st=v,sta=p,tb=(2500;v 64;a),ts=1795403695285,v=2`,
+  `ab=(2500;v 64;a),bl=(0;v 0;a),br=(2500;v 64;a),cid="e2e-cmcd",e=ps,mtp=(442900;v 40000;a),pb=(2500;v 64;a),sf=d,sid="${DSID}",sn=12,st=v,sta=e,tb=(2500;v 64;a),ts=1795403703335,v=2`,
+].join('\n');
+
+// A conformant reporter (CML's CmcdReporter fed msd with the first playing and bsd after the
+// stall), events ['ps', 'e', 't', 'bc', 'rr'], over one short session: start, first frame,
+// interval, stall, recovery, switch, a response (with the epoch-like ttfb of dash.js 5.2), an error.
+const CONFORMANT_SESSION = [
   `cid="bbb",e=ps,sf=d,sid="${SID}",sn=0,st=v,sta=s,ts=${T0},v=2`,
   `bl=(4000;v 4000;a),br=(3000;v 128;a),cid="bbb",e=ps,msd=1250,mtp=(25400),sf=d,sid="${SID}",sn=1,st=v,sta=p,tb=(6000;v 128;a),ts=${T0 + 1250},v=2`,
   `bl=(21300;v 20100;a),br=(3000;v 128;a),cid="bbb",dfa=3,e=t,mtp=(48100),pt=30000,sf=d,sid="${SID}",sn=2,st=v,sta=p,tb=(6000;v 128;a),ts=${T0 + 30000},v=2`,
@@ -57,8 +75,20 @@ const DASHJS_SESSION = [
 ].join('\n');
 
 describe('POST /api/cmcd', () => {
-  it('takes a dash.js event report of several lines: 204, one row per line with session, content, bitrate, buffer and stall', async () => {
-    const res = await postCmcd(DASHJS_SESSION, { 'content-type': 'application/cmcd', origin: 'http://localhost:8080' });
+  it('takes what stock dash.js 5.2.1 sends: 204, one row per line with session, content, bitrate, buffer, stall start', async () => {
+    expect((await postCmcd(DASHJS_521_SESSION, { 'content-type': 'application/cmcd', origin: 'http://localhost:8080' })).status).toBe(204);
+    const got = (await rows()).sort((a, b) => (a.Seq as number) - (b.Seq as number));
+    expect(got.map((r) => r.EventType)).toEqual(['heartbeat', 'start', 'stall_start', 'playing', 'pause', 'heartbeat', 'seek', 'waiting', 'playing', 'end']);
+    for (const r of got) expect(r).toMatchObject({ SessionId: DSID, ContentId: 'e2e-cmcd', Source: 'cmcd' });
+    expect(got[1]!.StartupMs).toBeUndefined(); // msd=1 while starting
+    expect(got[1]!.Extra).toEqual({ cmcdWarnings: [expect.stringMatching(/^msd=1 reported while sta=s/)] });
+    expect(got[2]).toMatchObject({ BufferMs: 0, BitrateKbps: 1000, TopBitrateKbps: 2500, StreamType: 'vod', StreamingFormat: 'dash' });
+    expect(got[3]).toMatchObject({ BufferMs: 2000, BitrateKbps: 1000, ThroughputKbps: 12300 });
+    expect(got[8]).toMatchObject({ BufferMs: 1900, BitrateKbps: 2500, ThroughputKbps: 440600 });
+  });
+
+  it('takes a conformant reporter\'s report of several lines: 204, one row per line with session, content, bitrate, buffer and stall', async () => {
+    const res = await postCmcd(CONFORMANT_SESSION, { 'content-type': 'application/cmcd', origin: 'http://localhost:8080' });
     expect(res.status).toBe(204);
     expect(res.body).toBeUndefined();
     expect(res.headers['Access-Control-Allow-Origin']).toBe('http://localhost:8080');
@@ -78,8 +108,8 @@ describe('POST /api/cmcd', () => {
     expect(got[1]!.Cmcd).toMatchObject({ bl: [{ value: 4000, params: { v: true } }, { value: 4000, params: { a: true } }], v: 2 });
   });
 
-  it('gives the rows of a dash.js session its KPIs: first frame, startup, stall, switch, error', async () => {
-    await postCmcd(DASHJS_SESSION);
+  it('gives the rows of a conformant session its KPIs: first frame, startup, stall, switch, error', async () => {
+    await postCmcd(CONFORMANT_SESSION);
     const [k] = sessionKpis((await rows()) as unknown as KpiEvent[]);
     expect(k).toMatchObject({ SessionId: SID, Started: true, Ebvs: false, StartupMs: 1250, StallMs: 2350, StallCount: 1, DownSwitches: 1, ErrorCount: 1, WatchMs: 48750 });
   });
@@ -107,7 +137,7 @@ describe('POST /api/cmcd', () => {
   });
 
   it('takes a gzip body', async () => {
-    const res = await postCmcd(zlib.gzipSync(DASHJS_SESSION), { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' });
+    const res = await postCmcd(zlib.gzipSync(CONFORMANT_SESSION), { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' });
     expect(res.status).toBe(204);
     expect(await rows()).toHaveLength(8);
   });
@@ -201,7 +231,7 @@ describe('POST /api/cmcd', () => {
       writeFailedBatch: async () => Promise.reject(new Error('dl down')),
     };
     svc = await testServices({ QOE_RETRY_AFTER_SECONDS: '3' }, { sink: failingSink, deadLetter: brokenDl });
-    const res = await postCmcd(DASHJS_SESSION);
+    const res = await postCmcd(CONFORMANT_SESSION);
     expect(res.status).toBe(503);
     expect(res.headers['Retry-After']).toBe('3');
   });
@@ -211,7 +241,7 @@ describe('CMCD on /api/beacons', () => {
   const postBeacons = (init: { body?: string | Buffer; headers?: Record<string, string>; url?: string }) => send(handleBeaconRequest, init);
 
   it('takes an application/cmcd body and answers as the beacon route does (202 JSON)', async () => {
-    const res = await postBeacons({ body: DASHJS_SESSION, headers: { 'content-type': 'application/cmcd' } });
+    const res = await postBeacons({ body: CONFORMANT_SESSION, headers: { 'content-type': 'application/cmcd' } });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ accepted: 8, rejected: [] });
     const got = await rows();

@@ -328,6 +328,15 @@ describe('mapping onto beacon fields', () => {
     expect(b.cdnHost).toBe('vod.example.akamaized.net');
   });
 
+  it('does not take msd from a report made while starting (dash.js 5.2.1 sends msd=1 with sta=s)', () => {
+    // [dash.js] the first play-state report of dash.js 5.2.1 in headless Chromium
+    const b = mapped('bl=(0;v 0;a),cid="e2e-cmcd",e=ps,msd=1,sid="58d91309-e9e2-48b1-aa55-8f8765076bf1",sn=1,sta=s,ts=1795403689181,v=2');
+    expect(b).toMatchObject({ event: 'start', bufferMs: 0 });
+    expect(b.startupMs).toBeUndefined();
+    expect(b.cmcdWarnings).toEqual([expect.stringMatching(/^msd=1 reported while sta=s/)]);
+    expect((b.cmcd as CmcdKeys).msd).toBe(1);
+  });
+
   it('keeps implausible values out of the columns instead of rejecting the line', () => {
     const b = mapped('bl=(-5),br=(99999999999),e=t,sid="s",ts=1795428000000,v=2');
     expect(b.bufferMs).toBeUndefined();

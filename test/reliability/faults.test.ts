@@ -92,17 +92,23 @@ describe('fault injection under load', () => {
     const clients = Array.from({ length: 8 }, (_, i) => client(i));
 
     const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await wait(400);
+    // Phases end on what happened, not on the clock: a busy machine only makes them slower.
+    const until = async (done: () => boolean, what: string) => {
+      for (const start = Date.now(); !done(); await wait(50)) if (Date.now() - start > 30_000) throw new Error(`timed out waiting for ${what}`);
+    };
+    await until(() => acked.size >= 100, 'traffic');
     stub.streamingFaults.push({ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { hang: true }, { reset: true }, { status: 503 });
-    await wait(800);
+    await until(() => stub.streamingFaults.length === 0, 'the transient faults to be served');
     // staging storage and the dead-letter container go away while streaming also fails
     await azurite.stop();
-    stub.streamingFaults.push(...Array.from({ length: 30 }, () => ({ status: 500 })));
-    await wait(800);
+    stub.streamingFaults.push(...Array.from({ length: 1000 }, () => ({ status: 500 })));
+    await until(() => (statuses[503] ?? 0) > 0, 'a 503 during the outage');
     azurite = await startAzurite({ location: dir, blobPort: azurite.blobPort, queuePort: azurite.queuePort, tablePort: azurite.tablePort });
     stub.streamingFaults.length = 0;
     stub.streamingFaults.push({ status: 400 }, { status: 400 }); // permanent: dead-lettered at once
-    await wait(800);
+    await until(() => stub.streamingFaults.length === 0, 'the permanent faults to be served');
+    const settled = acked.size;
+    await until(() => acked.size >= settled + 100, 'traffic after recovery');
     stop = true;
     await Promise.all(clients);
     await services.batcher.flush();
@@ -115,7 +121,7 @@ describe('fault injection under load', () => {
       `faults: ${acked.size} acknowledged, ${refused.size} refused with 503; landed ${streamed.size} streamed, ${queued.size} queued, ${dead.size} dead-lettered; ` +
         `acknowledged but missing ${missingAcked.length}; statuses ${JSON.stringify(statuses)}`,
     );
-    expect(acked.size).toBeGreaterThan(500);
+    expect(acked.size).toBeGreaterThan(200);
     expect(statuses[503] ?? 0).toBeGreaterThan(0); // the outage was felt
     expect(dead.size).toBeGreaterThan(0); // permanent errors went to the dead-letter store
     expect(missingAcked).toEqual([]);

@@ -1,0 +1,46 @@
+// Text shared by the Teams and Slack renderings: KPI values in their units, one line per KPI.
+import { arrow } from '../group.js';
+import type { AlertAnomaly, AlertMessage } from '../message.js';
+
+/** Ratios and rates as percentages, times in ms, bitrates in kbps. */
+export function formatValue(kpi: string, v: number | null): string {
+  if (v === null) return 'n/a';
+  if (/(_ratio|_rate)$/.test(kpi)) return `${(v * 100).toFixed(2)}%`;
+  if (/_ms$/.test(kpi)) return `${Math.round(v).toLocaleString('en-US')} ms`;
+  if (/_kbps$/.test(kpi)) return `${Math.round(v).toLocaleString('en-US')} kbps`;
+  return Number(v.toPrecision(4)).toString();
+}
+
+/** "10:20 UTC" (same day as the window), else "2026-11-23 10:20 UTC". */
+export function formatTime(iso: string, windowEnd: string): string {
+  const t = iso.slice(11, 16);
+  return iso.slice(0, 10) === windowEnd.slice(0, 10) ? `${t} UTC` : `${iso.slice(0, 10)} ${t} UTC`;
+}
+
+export interface KpiLine {
+  kpi: string;
+  text: string;
+}
+
+/** One line per KPI: its most severe point, and how many bins were anomalous. */
+export function kpiLines(m: AlertMessage): KpiLine[] {
+  const byKpi = new Map<string, AlertAnomaly[]>();
+  for (const a of m.anomalies) byKpi.set(a.kpi, [...(byKpi.get(a.kpi) ?? []), a]);
+  return [...byKpi].map(([kpi, list]) => {
+    const worst = list.reduce((w, a) => (Math.abs(a.score ?? 0) > Math.abs(w.score ?? 0) ? a : w));
+    const more = list.length > 1 ? `, ${list.length} bins` : '';
+    const score = worst.score === null ? '' : `score ${worst.score.toFixed(1)}, `;
+    return {
+      kpi,
+      text: `${kpi} ${arrow(worst.direction)} ${formatValue(kpi, worst.value)} (baseline ${formatValue(kpi, worst.baseline)}; ${score}${worst.sessions.toLocaleString('en-US')} sessions) at ${formatTime(worst.timestamp, m.windowEnd)}${more}`,
+    };
+  });
+}
+
+export function windowText(m: AlertMessage): string {
+  return `${formatTime(m.windowStart, m.windowEnd)} – ${formatTime(m.windowEnd, m.windowEnd)}`;
+}
+
+export function omittedText(m: AlertMessage): string | undefined {
+  return m.omitted > 0 ? `…and ${m.omitted} more anomalies of this ${m.dimension} (QoeAnomalies has them all).` : undefined;
+}

@@ -1,0 +1,14 @@
+// `func start` puts local.settings.json's Values into the environment; settings already set win.
+// The local host and the local CLIs do the same before loadConfig() reads the environment.
+import { readFile } from 'node:fs/promises';
+
+export async function applyLocalSettings(file = 'local.settings.json'): Promise<boolean> {
+  try {
+    const values = (JSON.parse(await readFile(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = String(v);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+}
