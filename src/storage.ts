@@ -102,3 +102,16 @@ export async function ensureExists(create: () => Promise<unknown>): Promise<void
     if ((err as { statusCode?: number }).statusCode !== 403) throw err;
   }
 }
+
+/**
+ * `ensureExists` once per process: later calls reuse the first success; a failed create is
+ * forgotten, so the next call tries again (the emulator or the network may have been down).
+ */
+export function createOnce(create: () => Promise<unknown>): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () =>
+    (ready ??= ensureExists(create).catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    }));
+}

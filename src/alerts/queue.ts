@@ -1,6 +1,6 @@
 // The alert queue (`qoe-alerts`): one JSON message per alert, base64 as the queue trigger expects.
 import type { QueueClient } from '@azure/storage-queue';
-import { ensureExists } from '../storage.js';
+import { createOnce } from '../storage.js';
 import { encodeQueueMessage, type AlertMessage } from './message.js';
 
 export interface AlertQueue {
@@ -8,14 +8,10 @@ export interface AlertQueue {
 }
 
 export function alertQueue(client: QueueClient): AlertQueue {
-  let ready: Promise<unknown> | undefined;
+  const ensureQueue = createOnce(() => client.createIfNotExists());
   return {
     async send(message) {
-      ready ??= ensureExists(() => client.createIfNotExists()).catch((err) => {
-        ready = undefined;
-        throw err;
-      });
-      await ready;
+      await ensureQueue();
       await client.sendMessage(encodeQueueMessage(message));
     },
   };

@@ -9,7 +9,7 @@
 // Old entities are pruned by the timer; nothing here needs them after a day or two.
 import { createHash } from 'node:crypto';
 import { odata, RestError, type TableClient } from '@azure/data-tables';
-import { ensureExists } from '../storage.js';
+import { createOnce } from '../storage.js';
 
 export interface QuietRecord {
   lastAlertedAt: Date;
@@ -41,16 +41,10 @@ const quietKey = (kpi: string, dimension: string, value: string) => createHash('
 const TARGET = /^[a-z]{1,32}$/;
 
 export class TableAlertState implements AlertState {
-  private ready: Promise<unknown> | undefined;
+  private readonly ensure: () => Promise<void>;
 
-  constructor(private readonly table: TableClient) {}
-
-  private ensure(): Promise<unknown> {
-    this.ready ??= ensureExists(() => this.table.createTable()).catch((err) => {
-      this.ready = undefined;
-      throw err;
-    });
-    return this.ready;
+  constructor(private readonly table: TableClient) {
+    this.ensure = createOnce(() => table.createTable());
   }
 
   private async get<T extends object>(partitionKey: string, rowKey: string): Promise<T | undefined> {

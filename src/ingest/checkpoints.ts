@@ -31,7 +31,7 @@
 // dead-lettered again (dead letters are not rows).
 import { createHash } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
-import { ensureExists } from '../storage.js';
+import { createOnce } from '../storage.js';
 
 export interface Checkpoint {
   records: number;
@@ -54,16 +54,10 @@ export function chunkTag(url: string, version: string, first: number, count: num
 }
 
 export class TableCheckpointStore implements CheckpointStore {
-  private ready: Promise<unknown> | undefined;
+  private readonly ensure: () => Promise<void>;
 
-  constructor(private readonly table: TableClient) {}
-
-  private ensure(): Promise<unknown> {
-    this.ready ??= ensureExists(() => this.table.createTable()).catch((err) => {
-      this.ready = undefined;
-      throw err;
-    });
-    return this.ready;
+  constructor(private readonly table: TableClient) {
+    this.ensure = createOnce(() => table.createTable());
   }
 
   async get(url: string, version: string): Promise<Checkpoint | undefined> {

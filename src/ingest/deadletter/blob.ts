@@ -1,14 +1,16 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { ensureExists, storageAccess, type StorageAccess } from '../../storage.js';
+import { createOnce, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
 import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
 /** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
 export class BlobDeadLetterStore implements DeadLetterStore {
   readonly name = 'blob';
-  private ready: Promise<unknown> | undefined;
+  private readonly ensureContainer: () => Promise<void>;
 
-  constructor(private readonly container: ContainerClient) {}
+  constructor(private readonly container: ContainerClient) {
+    this.ensureContainer = createOnce(() => container.createIfNotExists());
+  }
 
   static fromConnectionString(connectionString: string, containerName: string): BlobDeadLetterStore {
     return BlobDeadLetterStore.forStorage(storageAccess({ connectionString }), containerName);
@@ -23,12 +25,7 @@ export class BlobDeadLetterStore implements DeadLetterStore {
   }
 
   private async put(doc: DeadLetterDocument): Promise<void> {
-    // A failed create is forgotten so the next write tries again (the emulator may have been down).
-    this.ready ??= ensureExists(() => this.container.createIfNotExists()).catch((err) => {
-      this.ready = undefined;
-      throw err;
-    });
-    await this.ready;
+    await this.ensureContainer();
     const body = Buffer.from(doc.body, 'utf8');
     await this.container.getBlockBlobClient(doc.name).upload(body, body.length, {
       metadata: doc.metadata,
