@@ -1,5 +1,5 @@
 // An example alert, as the timer would queue it: for `npm run alerts -- sample` (try the notifier
-// and the targets without a Data Explorer cluster) and the README.
+// and the targets without a Data Explorer cluster) and docs/alerting.md.
 import { alertKey, type Anomaly } from './anomaly.js';
 import { detectionWindow } from './detect.js';
 import { groupAlerts, type GroupOptions } from './group.js';

@@ -1,4 +1,4 @@
-// The public contract: QoE beacon schema version 1 (documented in README.md, "Beacon schema").
+// The public contract: QoE beacon schema version 1 (documented in docs/beacon-schema.md).
 // Built once per process from the configured limits, then reused for every record.
 import { z } from 'zod';
 

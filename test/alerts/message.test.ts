@@ -22,11 +22,10 @@ describe('alert message', () => {
     expect(() => parseAlertMessage({ ...message, dashboardUrl: 'javascript:alert(1)' })).toThrow(/dashboardUrl/);
   });
 
-  it('the README example is a valid message of this version', async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Anomaly alerting'), readme.indexOf('## Tests and benchmarks'));
-    const example = /### Message format[\s\S]*?```json\n([\s\S]*?)```/.exec(section);
-    expect(example, 'README: Anomaly alerting > Message format has a json example').not.toBeNull();
+  it('the example in docs/alerting.md is a valid message of this version', async () => {
+    const section = await readFile(new URL('../../docs/alerting.md', import.meta.url), 'utf8');
+    const example = /## Message format[\s\S]*?```json\n([\s\S]*?)```/.exec(section);
+    expect(example, 'docs/alerting.md: Message format has a json example').not.toBeNull();
     const parsed = parseAlertMessage(JSON.parse(example![1]!)) as AlertMessage;
     expect(Object.keys(parsed).sort()).toEqual(Object.keys(message).sort());
   });

@@ -1,4 +1,4 @@
-// The generic JSON webhook receives the alert message itself (README: "Message format").
+// The generic JSON webhook receives the alert message itself (docs/alerting.md, "Message format").
 import type { AlertMessage } from '../message.js';
 
 export function webhookPayload(m: AlertMessage): AlertMessage {
