@@ -40,11 +40,11 @@ param kustoClusterUri string
 param kustoIngestUri string
 param kustoDatabaseName string
 param kustoIngestMode string
-@description('Extra or changed app settings, merged over the ones below (e.g. tuned batch limits).')
 @description('Queue the anomaly timer fills and the notifier reads (QOE_ALERT_QUEUE).')
 param alertQueueName string
 @description('Grafana endpoint for links in alerts (QOE_GRAFANA_URL); empty without Managed Grafana.')
 param grafanaUrl string
+@description('Extra or changed app settings, merged over the ones below (e.g. tuned batch limits).')
 param appSettingOverrides object
 
 var roles = {
