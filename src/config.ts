@@ -1,5 +1,10 @@
-// The ONLY reader of process.env. Every setting the service understands is declared here once,
-// with its default, and `local.settings.sample.json` / `infra/` list the same names.
+// The ONLY reader of process.env. Every setting the service understands is declared once in
+// `fields` (name, type, default) and used once in the section that maps it onto `Config`; the
+// `Config` type is derived from those mappings. `local.settings.sample.json` and `infra/` list
+// the same names.
+//
+// Sections are validated on their own and, through lazyConfig(), only when first used: a bad
+// alert setting stops alerting (its functions log why) while HTTP and blob intake keep serving.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
@@ -62,7 +67,7 @@ const webhookUrl = z
     }
   }, 'must be an http(s) URL (value not shown)');
 
-export const settingsSchema = z.object({
+const fields = {
   // --- storage ------------------------------------------------------------------------------
   /** Connection string of the storage account (Azurite locally). Unset in Azure: see the next one. */
   AzureWebJobsStorage: z.string().default(''),
@@ -175,69 +180,12 @@ export const settingsSchema = z.object({
   QOE_LOCAL_PORT: int(7071, 0),
   /** Local host only: run every timer function once right after start, then on its schedule. */
   QOE_LOCAL_RUN_TIMERS_ON_START: bool(false),
-});
+};
+
+export const settingsSchema = z.object(fields);
 
 export type Settings = z.output<typeof settingsSchema>;
-
-export interface Config {
-  /** Connection string, or '' when the account is reached by identity (storageAccount). */
-  storageConnection: string;
-  storageAccount?: string;
-  /** True when storage is the local emulator, so the local host starts Azurite. */
-  storageIsLocal: boolean;
-  dataDir: string;
-  http: {
-    corsOrigins: string[];
-    maxBodyBytes: number;
-    maxDecodedBytes: number;
-    maxRecordsPerRequest: number;
-    maxStringLength: number;
-    maxUrlLength: number;
-    retryAfterSeconds: number;
-  };
-  clientIp: { header: Settings['QOE_CLIENT_IP_HEADER']; trustedProxyHops: number };
-  enrich: {
-    countryDb: string;
-    cityDb?: string;
-    asnDb?: string;
-    uaCacheSize: number;
-    contentIdRules: z.output<typeof contentIdRule>[];
-    cdnRules: z.output<typeof cdnRule>[];
-  };
-  blob: { containers: string[]; prefixes: string[]; chunkRecords: number; checkpointTable: string };
-  batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
-  retry: { maxAttempts: number; baseMs: number; maxMs: number };
-  sink: 'file' | 'kusto';
-  fileSink: { dir: string; windowSeconds: number };
-  deadLetter: { store: 'blob' | 'file'; container: string; dir: string };
-  kusto: {
-    clusterUri: string;
-    ingestUri: string;
-    database: string;
-    mode: Settings['KUSTO_INGEST_MODE'];
-    accessToken?: string;
-    reportStatus: Settings['KUSTO_REPORT_STATUS'];
-  };
-  localPort: number;
-  /** Local host only. */
-  localRunTimersOnStart: boolean;
-  alerts: {
-    schedule: string;
-    windowMinutes: number;
-    binMinutes: number;
-    threshold: number;
-    minSessions: number;
-    quietMinutes: number;
-    queue: string;
-    stateTable: string;
-    webhookUrl?: string;
-    teamsUrl?: string;
-    slackUrl?: string;
-    sendTimeoutMs: number;
-    grafanaUrl?: string;
-    grafanaDashboardUid: string;
-  };
-}
+type SettingName = keyof typeof fields;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -253,37 +201,45 @@ function ingestUriFor(clusterUri: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
-/** Reads and validates the settings once; throws ConfigError naming every bad setting. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(
-    Object.keys(settingsSchema.shape).flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])),
-  );
-  const parsed = settingsSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid settings:\n  ${lines.join('\n  ')}`);
-  }
-  const s = parsed.data;
-  const dataDir = path.resolve(s.QOE_DATA_DIR);
+/** A section: the settings it reads, the Config keys it provides, and how the one becomes the other. */
+function section<K extends SettingName, T extends object>(settings: readonly K[], provides: readonly (keyof T)[], map: (s: Pick<Settings, K>) => T) {
+  return { settings, provides, map };
+}
+
+const isLocalStorage = (conn: string, account: string) => !account && (!conn || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(conn));
+const sinkOf = (s: Pick<Settings, 'QOE_SINK' | 'KUSTO_CLUSTER_URI'>): 'file' | 'kusto' => {
   const cluster = s.KUSTO_CLUSTER_URI.trim();
   const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
   if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
-  return {
-    // Neither set: the local emulator, so `npm start` works on embedded defaults.
+  return sink;
+};
+
+export const sections = {
+  storage: section(['AzureWebJobsStorage', 'AzureWebJobsStorage__accountName', 'QOE_DATA_DIR'], ['storageConnection', 'storageAccount', 'storageIsLocal', 'dataDir'], (s) => ({
+    /** Connection string, or '' when the account is reached by identity (storageAccount). Neither set: the local emulator. */
     storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
     storageAccount: s.AzureWebJobsStorage__accountName || undefined,
-    storageIsLocal: !s.AzureWebJobsStorage__accountName && (!s.AzureWebJobsStorage || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage)),
-    dataDir,
-    http: {
-      corsOrigins: s.QOE_CORS_ORIGINS,
-      maxBodyBytes: s.QOE_MAX_BODY_BYTES,
-      maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
-      maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
-      maxStringLength: s.QOE_MAX_STRING_LENGTH,
-      maxUrlLength: s.QOE_MAX_URL_LENGTH,
-      retryAfterSeconds: s.QOE_RETRY_AFTER_SECONDS,
-    },
-    clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
+    /** True when storage is the local emulator, so the local host starts Azurite. */
+    storageIsLocal: isLocalStorage(s.AzureWebJobsStorage, s.AzureWebJobsStorage__accountName),
+    dataDir: path.resolve(s.QOE_DATA_DIR),
+  })),
+  intake: section(
+    ['QOE_CORS_ORIGINS', 'QOE_MAX_BODY_BYTES', 'QOE_MAX_DECODED_BYTES', 'QOE_MAX_RECORDS_PER_REQUEST', 'QOE_MAX_STRING_LENGTH', 'QOE_MAX_URL_LENGTH', 'QOE_RETRY_AFTER_SECONDS', 'QOE_CLIENT_IP_HEADER', 'QOE_TRUSTED_PROXY_HOPS'],
+    ['http', 'clientIp'],
+    (s) => ({
+      http: {
+        corsOrigins: s.QOE_CORS_ORIGINS,
+        maxBodyBytes: s.QOE_MAX_BODY_BYTES,
+        maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
+        maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
+        maxStringLength: s.QOE_MAX_STRING_LENGTH,
+        maxUrlLength: s.QOE_MAX_URL_LENGTH,
+        retryAfterSeconds: s.QOE_RETRY_AFTER_SECONDS,
+      },
+      clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
+    }),
+  ),
+  enrich: section(['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'], ['enrich'], (s) => ({
     enrich: {
       countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
       cityDb: s.QOE_GEO_CITY_DB || undefined,
@@ -292,45 +248,147 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contentIdRules: s.QOE_CONTENT_ID_RULES,
       cdnRules: s.QOE_CDN_RULES,
     },
+  })),
+  blob: section(['QOE_BLOB_CONTAINERS', 'QOE_BLOB_PREFIXES', 'QOE_BLOB_CHUNK_RECORDS', 'QOE_CHECKPOINT_TABLE'], ['blob'], (s) => ({
     blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
-    batch: {
-      maxRecords: s.QOE_BATCH_MAX_RECORDS,
-      maxBytes: s.QOE_BATCH_MAX_BYTES,
-      maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS === '' ? (sink === 'kusto' ? 200 : 20) : s.QOE_BATCH_MAX_DELAY_MS,
+  })),
+  ingest: section(
+    ['QOE_SINK', 'KUSTO_CLUSTER_URI', 'QOE_DATA_DIR', 'QOE_BATCH_MAX_RECORDS', 'QOE_BATCH_MAX_BYTES', 'QOE_BATCH_MAX_DELAY_MS', 'QOE_SINK_MAX_ATTEMPTS', 'QOE_SINK_RETRY_BASE_MS', 'QOE_SINK_RETRY_MAX_MS', 'QOE_FILE_SINK_WINDOW_SECONDS', 'QOE_DEADLETTER_STORE', 'QOE_DEADLETTER_CONTAINER'],
+    ['sink', 'batch', 'retry', 'fileSink', 'deadLetter'],
+    (s) => {
+      const sink = sinkOf(s);
+      const dataDir = path.resolve(s.QOE_DATA_DIR);
+      return {
+        sink,
+        batch: {
+          maxRecords: s.QOE_BATCH_MAX_RECORDS,
+          maxBytes: s.QOE_BATCH_MAX_BYTES,
+          maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS === '' ? (sink === 'kusto' ? 200 : 20) : s.QOE_BATCH_MAX_DELAY_MS,
+        },
+        retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
+        fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
+        deadLetter: { store: s.QOE_DEADLETTER_STORE, container: s.QOE_DEADLETTER_CONTAINER, dir: path.join(dataDir, 'deadletter') },
+      };
     },
-    retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
-    sink,
-    fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
-    deadLetter: {
-      store: s.QOE_DEADLETTER_STORE,
-      container: s.QOE_DEADLETTER_CONTAINER,
-      dir: path.join(dataDir, 'deadletter'),
-    },
-    kusto: {
-      clusterUri: cluster,
-      ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
-      database: s.KUSTO_DATABASE,
-      mode: s.KUSTO_INGEST_MODE,
-      accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
-      reportStatus: s.KUSTO_REPORT_STATUS,
-    },
+  ),
+  kusto: section(['KUSTO_CLUSTER_URI', 'KUSTO_INGEST_URI', 'KUSTO_DATABASE', 'KUSTO_INGEST_MODE', 'KUSTO_ACCESS_TOKEN', 'KUSTO_REPORT_STATUS'], ['kusto'], (s) => {
+    const cluster = s.KUSTO_CLUSTER_URI.trim();
+    return {
+      kusto: {
+        clusterUri: cluster,
+        ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
+        database: s.KUSTO_DATABASE,
+        mode: s.KUSTO_INGEST_MODE,
+        accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
+        reportStatus: s.KUSTO_REPORT_STATUS,
+      },
+    };
+  }),
+  alerts: section(
+    ['QOE_ALERT_SCHEDULE', 'QOE_ALERT_WINDOW_MINUTES', 'QOE_ALERT_BIN_MINUTES', 'QOE_ALERT_THRESHOLD', 'QOE_ALERT_MIN_SESSIONS', 'QOE_ALERT_QUIET_MINUTES', 'QOE_ALERT_QUEUE', 'QOE_ALERT_STATE_TABLE', 'QOE_ALERT_WEBHOOK_URL', 'QOE_ALERT_TEAMS_URL', 'QOE_ALERT_SLACK_URL', 'QOE_ALERT_SEND_TIMEOUT_MS', 'QOE_GRAFANA_URL', 'QOE_GRAFANA_DASHBOARD_UID'],
+    ['alerts'],
+    (s) => ({
+      alerts: {
+        schedule: s.QOE_ALERT_SCHEDULE,
+        windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
+        binMinutes: s.QOE_ALERT_BIN_MINUTES,
+        threshold: s.QOE_ALERT_THRESHOLD,
+        minSessions: s.QOE_ALERT_MIN_SESSIONS,
+        quietMinutes: s.QOE_ALERT_QUIET_MINUTES,
+        queue: s.QOE_ALERT_QUEUE,
+        stateTable: s.QOE_ALERT_STATE_TABLE,
+        webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
+        teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
+        slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
+        sendTimeoutMs: s.QOE_ALERT_SEND_TIMEOUT_MS,
+        grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/+$/, '') || undefined,
+        grafanaDashboardUid: s.QOE_GRAFANA_DASHBOARD_UID,
+      },
+    }),
+  ),
+  local: section(['QOE_LOCAL_PORT', 'QOE_LOCAL_RUN_TIMERS_ON_START'], ['localPort', 'localRunTimersOnStart'], (s) => ({
     localPort: s.QOE_LOCAL_PORT,
+    /** Local host only. */
     localRunTimersOnStart: s.QOE_LOCAL_RUN_TIMERS_ON_START,
-    alerts: {
-      schedule: s.QOE_ALERT_SCHEDULE,
-      windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
-      binMinutes: s.QOE_ALERT_BIN_MINUTES,
-      threshold: s.QOE_ALERT_THRESHOLD,
-      minSessions: s.QOE_ALERT_MIN_SESSIONS,
-      quietMinutes: s.QOE_ALERT_QUIET_MINUTES,
-      queue: s.QOE_ALERT_QUEUE,
-      stateTable: s.QOE_ALERT_STATE_TABLE,
-      webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
-      teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
-      slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
-      sendTimeoutMs: s.QOE_ALERT_SEND_TIMEOUT_MS,
-      grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/+$/, '') || undefined,
-      grafanaDashboardUid: s.QOE_GRAFANA_DASHBOARD_UID,
-    },
-  };
+  })),
+};
+
+export type SectionName = keyof typeof sections;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** The part of Config the named sections provide. */
+export type ConfigOf<N extends SectionName> = UnionToIntersection<ReturnType<(typeof sections)[N]['map']>>;
+export type Config = ConfigOf<SectionName>;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * App Service leaves a Key Vault reference it could not resolve (secret not set yet, or no
+ * access) as its literal text: such a setting counts as not set, so an optional alert target the
+ * operator has not filled in does not read as an invalid URL.
+ */
+const unresolvedKeyVaultReference = (v: string) => /^@Microsoft\.KeyVault\(.*\)$/is.test(v.trim());
+
+/** Validates one section's settings; throws ConfigError naming every bad one. */
+export function loadSection<N extends SectionName>(name: N, env: Env = process.env): ConfigOf<N> {
+  const { settings, map } = sections[name] as unknown as { settings: readonly SettingName[]; map: (s: unknown) => ConfigOf<N> };
+  const mask = Object.fromEntries(settings.map((k) => [k, true])) as Record<SettingName, true>;
+  const present = Object.fromEntries(settings.flatMap((k) => (env[k] === undefined || unresolvedKeyVaultReference(env[k]) ? [] : [[k, env[k]]])));
+  const parsed = settingsSchema.pick(mask).safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  return map(parsed.data);
+}
+
+/** Reads and validates every section at once; throws ConfigError naming every bad setting. For CLIs and tests. */
+export function loadConfig(env: Env = process.env): Config {
+  const errors: string[] = [];
+  const parts = (Object.keys(sections) as SectionName[]).map((name) => {
+    try {
+      return loadSection(name, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(...err.message.split('\n').slice(1).map((l) => l.trim()));
+      return {};
+    }
+  });
+  if (errors.length) throw new ConfigError(`invalid settings:\n  ${[...new Set(errors)].join('\n  ')}`);
+  return Object.assign({}, ...parts) as Config;
+}
+
+/**
+ * The same Config, each section read and validated when one of its keys is first used: a function
+ * touches only its own sections, so a bad setting elsewhere cannot stop it. The ConfigError of a
+ * bad section is thrown at that first use (and again at every later one).
+ */
+export function lazyConfig(env: Env = process.env): Config {
+  const config = {};
+  for (const name of Object.keys(sections) as SectionName[]) {
+    for (const key of sections[name].provides as readonly string[]) {
+      Object.defineProperty(config, key, {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const values = loadSection(name, env) as Record<string, unknown>;
+          for (const k of sections[name].provides as readonly string[]) Object.defineProperty(config, k, { value: values[k], enumerable: true, writable: false });
+          return values[key];
+        },
+      });
+    }
+  }
+  return config as Config;
+}
+
+/**
+ * The value of a `%SETTING%` binding expression, as the Functions host resolves it from app
+ * settings, validated by the schema (and its default when unset, which the local host uses).
+ */
+export function bindingSetting(name: string, env: Env = process.env): string {
+  if (!(name in fields)) throw new ConfigError(`%${name}% is not a setting src/config.ts declares`);
+  const field = fields[name as SettingName] as z.ZodType;
+  const raw = env[name];
+  const parsed = field.safeParse(raw === undefined || unresolvedKeyVaultReference(raw) ? undefined : raw);
+  if (!parsed.success) throw new ConfigError(`invalid settings:\n  ${name}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return String(parsed.data);
 }

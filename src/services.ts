@@ -1,5 +1,5 @@
 // Composition root: builds the shared pipeline once per process from the one Config.
-import { loadConfig, type Config } from './config.js';
+import { lazyConfig, type Config } from './config.js';
 import { Enricher } from './enrich/enricher.js';
 import { GroupCommitBatcher, type BatcherLog } from './ingest/batcher.js';
 import { createDeadLetterStore } from './ingest/deadletter/index.js';
@@ -63,8 +63,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
 let shared: Promise<Services> | undefined;
 
 /** The process-wide services, built on first use (function instances reuse them across invocations). */
+// lazyConfig: only the sections the pipeline reads are validated, so a bad alert setting leaves intake serving.
 export function getServices(): Promise<Services> {
-  shared ??= createServices(loadConfig()).catch((err) => {
+  shared ??= createServices(lazyConfig()).catch((err) => {
     shared = undefined; // a bad setting fixed by a restart of the host should not stick
     throw err;
   });

@@ -1,14 +1,17 @@
 // Every 5 minutes (QOE_ALERT_SCHEDULE): detect QoE anomalies in Data Explorer, queue one alert per
 // dimension value for the notifier, store the new anomalies in QoeAnomalies (src/alerts/detect.ts).
+// The schedule is a %SETTING% expression the host resolves: nothing is read at import, so a bad
+// alert setting cannot stop the other functions from being indexed.
 import { app } from '@azure/functions';
 import { detectAndQueue } from '../alerts/detect.js';
 import { getAlertServices } from '../alerts/services.js';
-import { loadConfig } from '../config.js';
+import { alertingDisabled } from './alerting-settings.js';
 
 app.timer('anomalyTimer', {
-  schedule: loadConfig().alerts.schedule,
+  schedule: '%QOE_ALERT_SCHEDULE%',
   handler: async (_timer, context) => {
-    const s = getAlertServices();
+    const s = alertingDisabled(getAlertServices, (line) => context.error(`anomalyTimer: ${line}`));
+    if (!s) return;
     if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
     if (!s.targets.length) context.warn('anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent');
     const r = await detectAndQueue({

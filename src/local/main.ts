@@ -2,7 +2,7 @@
 // local.settings.json like `func start`, starts Azurite when storage is local, loads the same
 // function registrations the Azure host sees and serves them on http://localhost:7071.
 import path from 'node:path';
-import { loadConfig } from '../config.js';
+import { lazyConfig } from '../config.js';
 import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite.js';
 import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
@@ -27,7 +27,9 @@ async function ensureAzurite(connectionString: string, dataDir: string): Promise
 
 async function main(): Promise<void> {
   const fromFile = await applyLocalSettings();
-  const config = loadConfig();
+  // Each section is validated when first used: a bad alert setting leaves intake serving (the
+  // alerting functions log why they are off), a bad intake setting stops the start below.
+  const config = lazyConfig();
   const azurite = config.storageIsLocal ? await ensureAzurite(config.storageConnection, config.dataDir) : undefined;
 
   // Before the app's first `app.*` call: @azure/functions looks for the core only once.

@@ -18,6 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import type { QueueClient, DequeuedMessageItem } from '@azure/storage-queue';
 import type { LocalHost } from './host.js';
+import { resolveBindingExpression } from './binding-expressions.js';
 import { parseSchedule, type Schedule } from './ncrontab.js';
 
 export interface QueueSettings {
@@ -125,10 +126,10 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   for (const reg of opts.host.registrations) {
     if (reg.trigger.type.toLowerCase() !== 'timertrigger') continue;
     try {
-      const schedule = parseSchedule(String(reg.trigger.schedule));
+      const schedule = parseSchedule(resolveBindingExpression(reg.trigger.schedule));
       timers.set(reg.name, { name: reg.name, schedule, next: schedule.next(now()), running: false });
     } catch (err) {
-      log(`[${reg.name}] timer not started: ${(err as Error).message}`);
+      log(`[${reg.name}] timer not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
     }
   }
 
@@ -175,12 +176,19 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   // --- queues ---------------------------------------------------------------------------------
   const queues = opts.host.registrations
     .filter((r) => r.trigger.type.toLowerCase() === 'queuetrigger')
-    .map((reg) => {
-      const name = String(reg.trigger.queueName);
+    .flatMap((reg) => {
+      let name: string;
+      try {
+        name = resolveBindingExpression(reg.trigger.queueName);
+      } catch (err) {
+        // As the host: this one function is in error, the others run.
+        log(`[${reg.name}] queue trigger not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
+        return [];
+      }
       if (reg.trigger.connection && reg.trigger.connection !== 'AzureWebJobsStorage') {
         log(`[${reg.name}] connection ${String(reg.trigger.connection)} is served by the local storage (AzureWebJobsStorage)`);
       }
-      return { reg, client: opts.queueClient(name), poison: opts.queueClient(`${name}-poison`), ready: undefined as Promise<unknown> | undefined };
+      return [{ reg, client: opts.queueClient(name), poison: opts.queueClient(`${name}-poison`), ready: undefined as Promise<unknown> | undefined }];
     });
 
   const toPoison = async (q: (typeof queues)[number], m: DequeuedMessageItem, why: string) => {
