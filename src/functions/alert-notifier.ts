@@ -7,14 +7,14 @@ import { parseAlertMessage } from '../alerts/message.js';
 import { deliver } from '../alerts/notify/index.js';
 import { getAlertServices } from '../alerts/services.js';
 import { ConfigError } from '../config.js';
-import { alertingDisabled } from './alerting-settings.js';
+import { alertServicesOrOff } from './alerting-settings.js';
 
 app.storageQueue('alertNotifier', {
   queueName: '%QOE_ALERT_QUEUE%',
   connection: 'AzureWebJobsStorage',
   handler: async (message, context) => {
     let disabled = '';
-    const s = alertingDisabled(getAlertServices, (line) => (disabled = line));
+    const s = alertServicesOrOff(getAlertServices, (line) => (disabled = line));
     if (!s) throw new ConfigError(`alertNotifier: ${disabled}; the message stays queued (poison queue after the retries: replay it once fixed)`);
     const alert = parseAlertMessage(message);
     const r = await deliver(alert, s.targets, { log: s.state, timeoutMs: s.config.alerts.sendTimeoutMs, warn: (m) => context.warn(`alertNotifier: ${m}`) });

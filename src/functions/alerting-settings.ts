@@ -3,7 +3,7 @@
 import { ConfigError } from '../config.js';
 
 /** The services, or undefined after `report` got the one line saying why alerting is off. */
-export function alertingDisabled<T>(services: () => T, report: (line: string) => void): T | undefined {
+export function alertServicesOrOff<T>(services: () => T, report: (line: string) => void): T | undefined {
   try {
     return services();
   } catch (err) {

@@ -5,12 +5,12 @@
 import { app } from '@azure/functions';
 import { detectAndQueue } from '../alerts/detect.js';
 import { getAlertServices } from '../alerts/services.js';
-import { alertingDisabled } from './alerting-settings.js';
+import { alertServicesOrOff } from './alerting-settings.js';
 
 app.timer('anomalyTimer', {
   schedule: '%QOE_ALERT_SCHEDULE%',
   handler: async (_timer, context) => {
-    const s = alertingDisabled(getAlertServices, (line) => context.error(`anomalyTimer: ${line}`));
+    const s = alertServicesOrOff(getAlertServices, (line) => context.error(`anomalyTimer: ${line}`));
     if (!s) return;
     if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
     if (!s.targets.length) context.warn('anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent');
