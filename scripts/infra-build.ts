@@ -20,7 +20,11 @@ function fail(message: string): never {
 }
 
 function run(cmd: string, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
   if (r.error) return { ok: false, out: String(r.error.message) };
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
@@ -70,12 +74,15 @@ function main(): void {
   // One CLI start per step (each start is seconds of .NET warm-up): globs over infra/.
   step(['build', '--pattern', 'infra/**/*.bicep', '--outdir', armDir]);
   // Parameters files are few; each gets its own name (`--outdir` would write main.json over the template).
-  for (const f of paramFiles) step(['build-params', f, '--outfile', path.join(armDir, path.relative(infra, f).replace(/\.bicepparam$/, '.parameters.json'))]);
+  for (const f of paramFiles)
+    step(['build-params', f, '--outfile', path.join(armDir, path.relative(infra, f).replace(/\.bicepparam$/, '.parameters.json'))]);
   step(['lint', '--pattern', 'infra/**/*.bicep']);
   step(['lint', '--pattern', 'infra/**/*.bicepparam']);
   const unique = [...new Set(problems)];
   if (unique.length) fail(`${unique.length} problem(s):\n  ${unique.join('\n  ')}`);
-  console.log(`infra:build: ${version.out.trim()}: ${bicepFiles.length} .bicep and ${paramFiles.length} .bicepparam files build and lint clean (ARM JSON in ${path.relative(root, armDir)}/)`);
+  console.log(
+    `infra:build: ${version.out.trim()}: ${bicepFiles.length} .bicep and ${paramFiles.length} .bicepparam files build and lint clean (ARM JSON in ${path.relative(root, armDir)}/)`,
+  );
 }
 
 main();

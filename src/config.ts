@@ -13,9 +13,12 @@ const require = createRequire(import.meta.url);
 
 const MiB = 1024 * 1024;
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean),
+);
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -111,7 +114,10 @@ const fields = {
   QOE_BLOB_PREFIXES: csv.default([]),
   /** Records per durable chunk (and per checkpoint) when reading a file. */
   QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
-  QOE_CHECKPOINT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('blobcheckpoints'),
+  QOE_CHECKPOINT_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/)
+    .default('blobcheckpoints'),
 
   // --- batching and sinks -------------------------------------------------------------------
   /** `file` (default without a cluster) or `kusto`. */
@@ -162,9 +168,18 @@ const fields = {
   QOE_ALERT_MIN_SESSIONS: int(20, 0),
   /** The same KPI and dimension value is not alerted again within this many minutes (0 = every new bin alerts). */
   QOE_ALERT_QUIET_MINUTES: int(60, 0),
-  QOE_ALERT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name (3-56 lowercase letters, digits, single hyphens; "-poison" is appended)').default('qoe-alerts'),
+  QOE_ALERT_QUEUE: z
+    .string()
+    .regex(
+      /^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/,
+      'must be a queue name (3-56 lowercase letters, digits, single hyphens; "-poison" is appended)',
+    )
+    .default('qoe-alerts'),
   /** Table of quiet periods and per-target delivery records. */
-  QOE_ALERT_STATE_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('alertstate'),
+  QOE_ALERT_STATE_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/)
+    .default('alertstate'),
   /** Targets; empty = not used. These URLs are secrets: keep them in app settings / Key Vault; they are never logged. */
   QOE_ALERT_WEBHOOK_URL: webhookUrl,
   QOE_ALERT_TEAMS_URL: webhookUrl,
@@ -174,7 +189,10 @@ const fields = {
   /** Grafana base URL for links in alerts, e.g. https://myqoe.grafana.azure.com (empty: no link). */
   QOE_GRAFANA_URL: webhookUrl,
   /** Dashboard the links open, filtered on the alert's dimension value (infra/grafana/qoe-overview.json). */
-  QOE_GRAFANA_DASHBOARD_UID: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('qoe-overview'),
+  QOE_GRAFANA_DASHBOARD_UID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/)
+    .default('qoe-overview'),
 
   // --- local host ---------------------------------------------------------------------------
   QOE_LOCAL_PORT: int(7071, 0),
@@ -202,11 +220,16 @@ function ingestUriFor(clusterUri: string): string {
 }
 
 /** A section: the settings it reads, the Config keys it provides, and how the one becomes the other. */
-function section<K extends SettingName, T extends object>(settings: readonly K[], provides: readonly (keyof T)[], map: (s: Pick<Settings, K>) => T) {
+function section<K extends SettingName, T extends object>(
+  settings: readonly K[],
+  provides: readonly (keyof T)[],
+  map: (s: Pick<Settings, K>) => T,
+) {
   return { settings, provides, map };
 }
 
-const isLocalStorage = (conn: string, account: string) => !account && (!conn || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(conn));
+const isLocalStorage = (conn: string, account: string) =>
+  !account && (!conn || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(conn));
 const sinkOf = (s: Pick<Settings, 'QOE_SINK' | 'KUSTO_CLUSTER_URI'>): 'file' | 'kusto' => {
   const cluster = s.KUSTO_CLUSTER_URI.trim();
   const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
@@ -215,16 +238,30 @@ const sinkOf = (s: Pick<Settings, 'QOE_SINK' | 'KUSTO_CLUSTER_URI'>): 'file' | '
 };
 
 export const sections = {
-  storage: section(['AzureWebJobsStorage', 'AzureWebJobsStorage__accountName', 'QOE_DATA_DIR'], ['storageConnection', 'storageAccount', 'storageIsLocal', 'dataDir'], (s) => ({
-    /** Connection string, or '' when the account is reached by identity (storageAccount). Neither set: the local emulator. */
-    storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
-    storageAccount: s.AzureWebJobsStorage__accountName || undefined,
-    /** True when storage is the local emulator, so the local host starts Azurite. */
-    storageIsLocal: isLocalStorage(s.AzureWebJobsStorage, s.AzureWebJobsStorage__accountName),
-    dataDir: path.resolve(s.QOE_DATA_DIR),
-  })),
+  storage: section(
+    ['AzureWebJobsStorage', 'AzureWebJobsStorage__accountName', 'QOE_DATA_DIR'],
+    ['storageConnection', 'storageAccount', 'storageIsLocal', 'dataDir'],
+    (s) => ({
+      /** Connection string, or '' when the account is reached by identity (storageAccount). Neither set: the local emulator. */
+      storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
+      storageAccount: s.AzureWebJobsStorage__accountName || undefined,
+      /** True when storage is the local emulator, so the local host starts Azurite. */
+      storageIsLocal: isLocalStorage(s.AzureWebJobsStorage, s.AzureWebJobsStorage__accountName),
+      dataDir: path.resolve(s.QOE_DATA_DIR),
+    }),
+  ),
   intake: section(
-    ['QOE_CORS_ORIGINS', 'QOE_MAX_BODY_BYTES', 'QOE_MAX_DECODED_BYTES', 'QOE_MAX_RECORDS_PER_REQUEST', 'QOE_MAX_STRING_LENGTH', 'QOE_MAX_URL_LENGTH', 'QOE_RETRY_AFTER_SECONDS', 'QOE_CLIENT_IP_HEADER', 'QOE_TRUSTED_PROXY_HOPS'],
+    [
+      'QOE_CORS_ORIGINS',
+      'QOE_MAX_BODY_BYTES',
+      'QOE_MAX_DECODED_BYTES',
+      'QOE_MAX_RECORDS_PER_REQUEST',
+      'QOE_MAX_STRING_LENGTH',
+      'QOE_MAX_URL_LENGTH',
+      'QOE_RETRY_AFTER_SECONDS',
+      'QOE_CLIENT_IP_HEADER',
+      'QOE_TRUSTED_PROXY_HOPS',
+    ],
     ['http', 'clientIp'],
     (s) => ({
       http: {
@@ -239,21 +276,43 @@ export const sections = {
       clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
     }),
   ),
-  enrich: section(['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'], ['enrich'], (s) => ({
-    enrich: {
-      countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
-      cityDb: s.QOE_GEO_CITY_DB || undefined,
-      asnDb: s.QOE_GEO_ASN_DB || undefined,
-      uaCacheSize: s.QOE_UA_CACHE_SIZE,
-      contentIdRules: s.QOE_CONTENT_ID_RULES,
-      cdnRules: s.QOE_CDN_RULES,
+  enrich: section(
+    ['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'],
+    ['enrich'],
+    (s) => ({
+      enrich: {
+        countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
+        cityDb: s.QOE_GEO_CITY_DB || undefined,
+        asnDb: s.QOE_GEO_ASN_DB || undefined,
+        uaCacheSize: s.QOE_UA_CACHE_SIZE,
+        contentIdRules: s.QOE_CONTENT_ID_RULES,
+        cdnRules: s.QOE_CDN_RULES,
+      },
+    }),
+  ),
+  blob: section(['QOE_BLOB_CONTAINERS', 'QOE_BLOB_PREFIXES', 'QOE_BLOB_CHUNK_RECORDS', 'QOE_CHECKPOINT_TABLE'], ['blob'], (s) => ({
+    blob: {
+      containers: s.QOE_BLOB_CONTAINERS,
+      prefixes: s.QOE_BLOB_PREFIXES,
+      chunkRecords: s.QOE_BLOB_CHUNK_RECORDS,
+      checkpointTable: s.QOE_CHECKPOINT_TABLE,
     },
   })),
-  blob: section(['QOE_BLOB_CONTAINERS', 'QOE_BLOB_PREFIXES', 'QOE_BLOB_CHUNK_RECORDS', 'QOE_CHECKPOINT_TABLE'], ['blob'], (s) => ({
-    blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
-  })),
   ingest: section(
-    ['QOE_SINK', 'KUSTO_CLUSTER_URI', 'QOE_DATA_DIR', 'QOE_BATCH_MAX_RECORDS', 'QOE_BATCH_MAX_BYTES', 'QOE_BATCH_MAX_DELAY_MS', 'QOE_SINK_MAX_ATTEMPTS', 'QOE_SINK_RETRY_BASE_MS', 'QOE_SINK_RETRY_MAX_MS', 'QOE_FILE_SINK_WINDOW_SECONDS', 'QOE_DEADLETTER_STORE', 'QOE_DEADLETTER_CONTAINER'],
+    [
+      'QOE_SINK',
+      'KUSTO_CLUSTER_URI',
+      'QOE_DATA_DIR',
+      'QOE_BATCH_MAX_RECORDS',
+      'QOE_BATCH_MAX_BYTES',
+      'QOE_BATCH_MAX_DELAY_MS',
+      'QOE_SINK_MAX_ATTEMPTS',
+      'QOE_SINK_RETRY_BASE_MS',
+      'QOE_SINK_RETRY_MAX_MS',
+      'QOE_FILE_SINK_WINDOW_SECONDS',
+      'QOE_DEADLETTER_STORE',
+      'QOE_DEADLETTER_CONTAINER',
+    ],
     ['sink', 'batch', 'retry', 'fileSink', 'deadLetter'],
     (s) => {
       const sink = sinkOf(s);
@@ -271,21 +330,40 @@ export const sections = {
       };
     },
   ),
-  kusto: section(['KUSTO_CLUSTER_URI', 'KUSTO_INGEST_URI', 'KUSTO_DATABASE', 'KUSTO_INGEST_MODE', 'KUSTO_ACCESS_TOKEN', 'KUSTO_REPORT_STATUS'], ['kusto'], (s) => {
-    const cluster = s.KUSTO_CLUSTER_URI.trim();
-    return {
-      kusto: {
-        clusterUri: cluster,
-        ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
-        database: s.KUSTO_DATABASE,
-        mode: s.KUSTO_INGEST_MODE,
-        accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
-        reportStatus: s.KUSTO_REPORT_STATUS,
-      },
-    };
-  }),
+  kusto: section(
+    ['KUSTO_CLUSTER_URI', 'KUSTO_INGEST_URI', 'KUSTO_DATABASE', 'KUSTO_INGEST_MODE', 'KUSTO_ACCESS_TOKEN', 'KUSTO_REPORT_STATUS'],
+    ['kusto'],
+    (s) => {
+      const cluster = s.KUSTO_CLUSTER_URI.trim();
+      return {
+        kusto: {
+          clusterUri: cluster,
+          ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
+          database: s.KUSTO_DATABASE,
+          mode: s.KUSTO_INGEST_MODE,
+          accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
+          reportStatus: s.KUSTO_REPORT_STATUS,
+        },
+      };
+    },
+  ),
   alerts: section(
-    ['QOE_ALERT_SCHEDULE', 'QOE_ALERT_WINDOW_MINUTES', 'QOE_ALERT_BIN_MINUTES', 'QOE_ALERT_THRESHOLD', 'QOE_ALERT_MIN_SESSIONS', 'QOE_ALERT_QUIET_MINUTES', 'QOE_ALERT_QUEUE', 'QOE_ALERT_STATE_TABLE', 'QOE_ALERT_WEBHOOK_URL', 'QOE_ALERT_TEAMS_URL', 'QOE_ALERT_SLACK_URL', 'QOE_ALERT_SEND_TIMEOUT_MS', 'QOE_GRAFANA_URL', 'QOE_GRAFANA_DASHBOARD_UID'],
+    [
+      'QOE_ALERT_SCHEDULE',
+      'QOE_ALERT_WINDOW_MINUTES',
+      'QOE_ALERT_BIN_MINUTES',
+      'QOE_ALERT_THRESHOLD',
+      'QOE_ALERT_MIN_SESSIONS',
+      'QOE_ALERT_QUIET_MINUTES',
+      'QOE_ALERT_QUEUE',
+      'QOE_ALERT_STATE_TABLE',
+      'QOE_ALERT_WEBHOOK_URL',
+      'QOE_ALERT_TEAMS_URL',
+      'QOE_ALERT_SLACK_URL',
+      'QOE_ALERT_SEND_TIMEOUT_MS',
+      'QOE_GRAFANA_URL',
+      'QOE_GRAFANA_DASHBOARD_UID',
+    ],
     ['alerts'],
     (s) => ({
       alerts: {
@@ -332,7 +410,9 @@ const unresolvedKeyVaultReference = (v: string) => /^@Microsoft\.KeyVault\(.*\)$
 export function loadSection<N extends SectionName>(name: N, env: Env = process.env): ConfigOf<N> {
   const { settings, map } = sections[name] as unknown as { settings: readonly SettingName[]; map: (s: unknown) => ConfigOf<N> };
   const mask = Object.fromEntries(settings.map((k) => [k, true])) as Record<SettingName, true>;
-  const present = Object.fromEntries(settings.flatMap((k) => (env[k] === undefined || unresolvedKeyVaultReference(env[k]) ? [] : [[k, env[k]]])));
+  const present = Object.fromEntries(
+    settings.flatMap((k) => (env[k] === undefined || unresolvedKeyVaultReference(env[k]) ? [] : [[k, env[k]]])),
+  );
   const parsed = settingsSchema.pick(mask).safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -349,7 +429,12 @@ export function loadConfig(env: Env = process.env): Config {
       return loadSection(name, env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      errors.push(...err.message.split('\n').slice(1).map((l) => l.trim()));
+      errors.push(
+        ...err.message
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim()),
+      );
       return {};
     }
   });
@@ -371,7 +456,8 @@ export function lazyConfig(env: Env = process.env): Config {
         configurable: true,
         get() {
           const values = loadSection(name, env) as Record<string, unknown>;
-          for (const k of sections[name].provides as readonly string[]) Object.defineProperty(config, k, { value: values[k], enumerable: true, writable: false });
+          for (const k of sections[name].provides as readonly string[])
+            Object.defineProperty(config, k, { value: values[k], enumerable: true, writable: false });
           return values[key];
         },
       });

@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { bindingSetting, ConfigError, lazyConfig, loadConfig, loadSection, sections, settingsSchema, type SectionName } from '../src/config.js';
+import {
+  bindingSetting,
+  ConfigError,
+  lazyConfig,
+  loadConfig,
+  loadSection,
+  sections,
+  settingsSchema,
+  type SectionName,
+} from '../src/config.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults: file sink, Azurite storage, shipped country database', () => {
@@ -51,7 +60,9 @@ describe('loadConfig', () => {
 describe('storage settings', () => {
   it('uses Azurite when nothing is set, the connection string when set, the managed identity with an account name', async () => {
     expect(loadConfig({})).toMatchObject({ storageConnection: 'UseDevelopmentStorage=true', storageIsLocal: true });
-    expect(loadConfig({ AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net' })).toMatchObject({ storageIsLocal: false, storageAccount: undefined });
+    expect(
+      loadConfig({ AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net' }),
+    ).toMatchObject({ storageIsLocal: false, storageAccount: undefined });
     const identity = loadConfig({ AzureWebJobsStorage__accountName: 'qoestore' });
     expect(identity).toMatchObject({ storageConnection: '', storageAccount: 'qoestore', storageIsLocal: false });
     const { storageAccess } = await import('../src/storage.js');
@@ -59,7 +70,9 @@ describe('storage settings', () => {
     expect(access.blobService().url).toBe('https://qoestore.blob.core.windows.net/');
     expect(access.queue('qoe-alerts').url).toBe('https://qoestore.queue.core.windows.net/qoe-alerts');
     expect(access.table('blobcheckpoints').url).toBe('https://qoestore.table.core.windows.net');
-    const keyed = storageAccess({ connectionString: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net' });
+    const keyed = storageAccess({
+      connectionString: 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+    });
     expect(keyed.queue('q').url).toBe('https://acc.queue.core.windows.net/q');
   });
 });
@@ -72,7 +85,9 @@ describe('config sections', () => {
       expect(Object.keys(loadSection(name, {})).sort(), name).toEqual([...sections[name].provides].map(String).sort());
     }
     // the eager and the lazy config are the same values
-    expect({ ...lazyConfig({ KUSTO_CLUSTER_URI: 'https://c.westeurope.kusto.windows.net' }) }).toEqual(loadConfig({ KUSTO_CLUSTER_URI: 'https://c.westeurope.kusto.windows.net' }));
+    expect({ ...lazyConfig({ KUSTO_CLUSTER_URI: 'https://c.westeurope.kusto.windows.net' }) }).toEqual(
+      loadConfig({ KUSTO_CLUSTER_URI: 'https://c.westeurope.kusto.windows.net' }),
+    );
   });
 
   it('lazyConfig validates a section only when it is used: a bad alert setting leaves the rest readable', () => {
@@ -89,7 +104,10 @@ describe('config sections', () => {
   });
 
   it('reads a Key Vault reference App Service could not resolve as "not set"', () => {
-    const c = loadConfig({ QOE_ALERT_SLACK_URL: '@Microsoft.KeyVault(VaultName=kv;SecretName=qoe-alert-slack-url)', QOE_ALERT_TEAMS_URL: 'https://teams.example/hook' });
+    const c = loadConfig({
+      QOE_ALERT_SLACK_URL: '@Microsoft.KeyVault(VaultName=kv;SecretName=qoe-alert-slack-url)',
+      QOE_ALERT_TEAMS_URL: 'https://teams.example/hook',
+    });
     expect(c.alerts.slackUrl).toBeUndefined();
     expect(c.alerts.teamsUrl).toBe('https://teams.example/hook');
   });

@@ -15,9 +15,14 @@ app.storageQueue('alertNotifier', {
   handler: async (message, context) => {
     let disabled = '';
     const s = alertServicesOrOff(getAlertServices, (line) => (disabled = line));
-    if (!s) throw new ConfigError(`alertNotifier: ${disabled}; the message stays queued (poison queue after the retries: replay it once fixed)`);
+    if (!s)
+      throw new ConfigError(`alertNotifier: ${disabled}; the message stays queued (poison queue after the retries: replay it once fixed)`);
     const alert = parseAlertMessage(message);
-    const r = await deliver(alert, s.targets, { log: s.state, timeoutMs: s.config.alerts.sendTimeoutMs, warn: (m) => context.warn(`alertNotifier: ${m}`) });
+    const r = await deliver(alert, s.targets, {
+      log: s.state,
+      timeoutMs: s.config.alerts.sendTimeoutMs,
+      warn: (m) => context.warn(`alertNotifier: ${m}`),
+    });
     context.log(
       `alertNotifier: alert ${alert.alertId} (${alert.dimension}=${alert.dimensionValue}, attempt ${String(context.triggerMetadata?.dequeueCount ?? '?')})` +
         ` sent to ${r.sent.join(', ') || 'none'}${r.skipped.length ? `; ${r.skipped.join(', ')} had it already` : ''}`,

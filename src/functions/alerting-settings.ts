@@ -8,7 +8,12 @@ export function alertServicesOrOff<T>(services: () => T, report: (line: string) 
     return services();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    report(`alerting disabled by invalid settings: ${err.message.replace(/^invalid settings:\s*/, '').split(/\n\s*/).join('; ')}`);
+    report(
+      `alerting disabled by invalid settings: ${err.message
+        .replace(/^invalid settings:\s*/, '')
+        .split(/\n\s*/)
+        .join('; ')}`,
+    );
     return undefined;
   }
 }

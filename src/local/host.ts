@@ -154,7 +154,10 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p);
-    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    void p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
     return p;
   };
 
@@ -166,8 +169,12 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
       const body = await readBody(req, maxBody);
       if (!body) return tooLarge();
-      const answer = await answerRuntimeRequest({ method, url, headers: req.headers, body }, { registrations, invoke: (name, input, meta) => invoke(name, input, meta), log });
-      if (answer) return void res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {}).end(answer.body);
+      const answer = await answerRuntimeRequest(
+        { method, url, headers: req.headers, body },
+        { registrations, invoke: (name, input, meta) => invoke(name, input, meta), log },
+      );
+      if (answer)
+        return void res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {}).end(answer.body);
     }
     const matches = routes.flatMap((r) => {
       const m = r.pattern.exec(url.pathname);

@@ -7,7 +7,7 @@ import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite
 import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
-import { storageAccess } from '../storage.js';
+import { storageFromConfig } from '../storage.js';
 import { applyLocalSettings } from './settings.js';
 import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await import('../index.js');
   if (getRegistrations().length === 0) throw new Error('src/index.ts registered no functions');
   await runAppHooks('appStart');
-  const { getServices } = await import('../services.js');
+  const { getServices } = await import('../composition/app.js');
   const services = await getServices(); // fail fast on bad settings, before serving
   const prefix = await routePrefixFromHostJson();
   const host = await startLocalHost({ port: config.localPort, routePrefix: prefix });
@@ -59,9 +59,11 @@ async function main(): Promise<void> {
   if (eventGrid) {
     // the first scan starts now rather than in a second, and creates the watched containers
     void eventGrid.poll().catch((err: Error) => console.log(`[event-grid] first poll failed: ${err.message}`));
-    console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`);
+    console.log(
+      `\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`,
+    );
   }
-  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const storage = storageFromConfig(config);
   const triggers = startLocalTriggers({
     host,
     queueClient: (name) => storage.queue(name),
@@ -70,9 +72,12 @@ async function main(): Promise<void> {
   });
   const timers = Object.entries(triggers.nextRuns());
   if (timers.length) {
-    console.log(`\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`);
+    console.log(
+      `\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`,
+    );
   }
-  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger')) console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
+  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger'))
+    console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;

@@ -62,7 +62,8 @@ async function eventGridWebhook(req: RuntimeRequest, target: RuntimeTarget): Pro
   const kind = (header(req.headers, 'aeg-event-type') ?? '').toLowerCase();
   if (kind !== 'subscriptionvalidation' && kind !== 'notification') return { status: kind === 'unsubscribe' ? 202 : 400 };
   const parsed = parseJson(req.body);
-  if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return { status: 400, body: 'The request content should be a JSON object or array', contentType: 'text/plain; charset=utf-8' };
+  if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object')
+    return { status: 400, body: 'The request content should be a JSON object or array', contentType: 'text/plain; charset=utf-8' };
   const events = Array.isArray(parsed.value) ? (parsed.value as unknown[]) : [parsed.value];
 
   if (kind === 'subscriptionvalidation') {
@@ -71,7 +72,8 @@ async function eventGridWebhook(req: RuntimeRequest, target: RuntimeTarget): Pro
     let data = first?.data;
     if (typeof data === 'string') data = parseJson(Buffer.from(data)).ok ? JSON.parse(data) : undefined;
     const code = (data as { validationCode?: unknown } | undefined)?.validationCode;
-    if (typeof code !== 'string') return { status: 400, body: 'no data.validationCode in the validation event', contentType: 'text/plain; charset=utf-8' };
+    if (typeof code !== 'string')
+      return { status: 400, body: 'no data.validationCode in the validation event', contentType: 'text/plain; charset=utf-8' };
     target.log(`[host] perform handshake with eventGrid for function: ${name}`);
     return { status: 200, body: JSON.stringify({ validationResponse: code }), contentType: 'application/json; charset=utf-8' };
   }
@@ -107,11 +109,17 @@ function adminInvoke(req: RuntimeRequest, name: string, target: RuntimeTarget): 
   if (!reg) return { status: 404 };
   const parsed = parseJson(req.body);
   if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return { status: 400 };
-  if (triggerType(reg) === 'httptrigger') return { status: 400, body: `${reg.name} is an HTTP function: call its URL`, contentType: 'text/plain; charset=utf-8' };
+  if (triggerType(reg) === 'httptrigger')
+    return { status: 400, body: `${reg.name} is an HTTP function: call its URL`, contentType: 'text/plain; charset=utf-8' };
   const input = (parsed.value as { input?: unknown }).input;
-  const metadata = triggerType(reg) === 'queuetrigger' ? { dequeueCount: 1, queueTrigger: typeof input === 'string' ? input : JSON.stringify(input ?? '') } : undefined;
+  const metadata =
+    triggerType(reg) === 'queuetrigger'
+      ? { dequeueCount: 1, queueTrigger: typeof input === 'string' ? input : JSON.stringify(input ?? '') }
+      : undefined;
   // In the background, like the host: the caller gets 202 before the function ends.
-  void target.invoke(reg.name, triggerInputFor(reg, input), metadata).catch((err: unknown) => target.log(`[${reg.name}] admin invocation failed: ${errorText(err)}`));
+  void target
+    .invoke(reg.name, triggerInputFor(reg, input), metadata)
+    .catch((err: unknown) => target.log(`[${reg.name}] admin invocation failed: ${errorText(err)}`));
   return { status: 202 };
 }
 

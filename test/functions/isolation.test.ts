@@ -42,16 +42,32 @@ describe('a bad alert setting', () => {
   });
 
   it('leaves HTTP intake serving', async () => {
-    const res = await fetch(`${host.url}/api/beacons`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(validBeacon()) });
+    const res = await fetch(`${host.url}/api/beacons`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(validBeacon()),
+    });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 1, rejected: [] });
   });
 
   it('leaves blob intake serving: an event for another container is acknowledged', async () => {
     const event = {
-      id: '1', subject: '/blobServices/default/containers/other/blobs/a.ndjson', eventType: 'Microsoft.Storage.BlobCreated', eventTime: new Date().toISOString(),
-      topic: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acc', dataVersion: '', metadataVersion: '1',
-      data: { api: 'PutBlob', url: 'https://acc.blob.core.windows.net/other/a.ndjson', contentLength: 1, blobType: 'BlockBlob', eTag: '0x1', sequencer: '1' },
+      id: '1',
+      subject: '/blobServices/default/containers/other/blobs/a.ndjson',
+      eventType: 'Microsoft.Storage.BlobCreated',
+      eventTime: new Date().toISOString(),
+      topic: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acc',
+      dataVersion: '',
+      metadataVersion: '1',
+      data: {
+        api: 'PutBlob',
+        url: 'https://acc.blob.core.windows.net/other/a.ndjson',
+        contentLength: 1,
+        blobType: 'BlockBlob',
+        eTag: '0x1',
+        sequencer: '1',
+      },
     };
     await expect(host.invoke('blobCreated', event)).resolves.toBeUndefined();
     // getServices() and the blob settings were read and used (the container is not a landing one)
@@ -63,11 +79,15 @@ describe('a bad alert setting', () => {
     await expect(host.invoke('anomalyTimer', { isPastDue: false })).resolves.toBeUndefined();
     const lines = logs.filter((l) => l.includes('alerting disabled'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/\[anomalyTimer\] error: anomalyTimer: alerting disabled by invalid settings: .*QOE_ALERT_STATE_TABLE.*QOE_ALERT_TEAMS_URL: must be an http\(s\) URL \(value not shown\)/);
+    expect(lines[0]).toMatch(
+      /\[anomalyTimer\] error: anomalyTimer: alerting disabled by invalid settings: .*QOE_ALERT_STATE_TABLE.*QOE_ALERT_TEAMS_URL: must be an http\(s\) URL \(value not shown\)/,
+    );
     expect(logs.join('\n')).not.toContain('SECRET');
   });
 
   it('makes the notifier fail the message (kept for retries and the poison queue) with the same reason', async () => {
-    await expect(host.invoke('alertNotifier', { alertId: 'x' }, { dequeueCount: 1 })).rejects.toThrow(/alertNotifier: alerting disabled by invalid settings: .*QOE_ALERT_TEAMS_URL.*the message stays queued/);
+    await expect(host.invoke('alertNotifier', { alertId: 'x' }, { dequeueCount: 1 })).rejects.toThrow(
+      /alertNotifier: alerting disabled by invalid settings: .*QOE_ALERT_TEAMS_URL.*the message stays queued/,
+    );
   });
 });

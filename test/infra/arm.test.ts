@@ -19,6 +19,7 @@ const bicepBinary = () => {
   return version ? path.join(base, version, 'tools', 'bicep') : undefined;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- ARM JSON is read as it comes
 type Json = Record<string, any>;
 const template = (rel: string): Json => JSON.parse(readFileSync(path.join(arm, rel), 'utf8')) as Json;
 const resourcesOf = (t: Json): Json[] => (Array.isArray(t.resources) ? t.resources : Object.values(t.resources ?? {})) as Json[];
@@ -33,12 +34,15 @@ function newestSource(): number {
 beforeAll(() => {
   const main = path.join(arm, 'main.json');
   if (existsSync(main) && statSync(main).mtimeMs >= newestSource()) return;
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/infra-build.ts'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/infra-build.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`npm run infra:build failed (run it to see why):\n${r.stdout}${r.stderr}`);
 }, 600_000);
 
 describe('the compiled template', () => {
-  it('caps the host\'s request body at the app\'s own cap, whose default is src/config.ts\'s', () => {
+  it("caps the host's request body at the app's own cap, whose default is src/config.ts's", () => {
     const app = template('modules/function-app.json');
     expect(app.variables.appSettings.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe("[string(parameters('maxBodyBytes'))]");
     expect(app.variables.appSettings.QOE_MAX_BODY_BYTES).toBe("[string(parameters('maxBodyBytes'))]");
@@ -47,15 +51,24 @@ describe('the compiled template', () => {
 
   it('reads operator values from Key Vault and never writes an operator secret: redeploying keeps them', () => {
     const settings = template('modules/function-app.json').variables.appSettings as Record<string, string>;
-    for (const [key, secret] of [['QOE_ALERT_WEBHOOK_URL', 'qoe-alert-webhook-url'], ['QOE_ALERT_TEAMS_URL', 'qoe-alert-teams-url'], ['QOE_ALERT_SLACK_URL', 'qoe-alert-slack-url'], ['QOE_GRAFANA_URL', 'qoe-grafana-url']]) {
+    for (const [key, secret] of [
+      ['QOE_ALERT_WEBHOOK_URL', 'qoe-alert-webhook-url'],
+      ['QOE_ALERT_TEAMS_URL', 'qoe-alert-teams-url'],
+      ['QOE_ALERT_SLACK_URL', 'qoe-alert-slack-url'],
+      ['QOE_GRAFANA_URL', 'qoe-grafana-url'],
+    ]) {
       expect(settings[key], key).toContain(`'${secret}'`);
       expect(settings[key], key).toContain('__bicep.secretRef');
     }
     const fn = template('modules/function-app.json').functions[0].members.secretRef.output.value as string;
     expect(fn).toBe("[format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', parameters('vault'), parameters('secret'))]");
     // Secrets in any template: only the Grafana URL, only when this template deploys that Grafana.
-    const secrets = readdirSync(path.join(arm, 'modules')).flatMap((f) => resourcesOf(template(`modules/${f}`)).filter((r) => r.type === 'Microsoft.KeyVault/vaults/secrets'));
-    expect(secrets.map((s) => [s.name, s.condition])).toEqual([["[format('{0}/{1}', parameters('name'), 'qoe-grafana-url')]", "[parameters('ownsGrafanaUrl')]"]]);
+    const secrets = readdirSync(path.join(arm, 'modules')).flatMap((f) =>
+      resourcesOf(template(`modules/${f}`)).filter((r) => r.type === 'Microsoft.KeyVault/vaults/secrets'),
+    );
+    expect(secrets.map((s) => [s.name, s.condition])).toEqual([
+      ["[format('{0}/{1}', parameters('name'), 'qoe-grafana-url')]", "[parameters('ownsGrafanaUrl')]"],
+    ]);
     const vault = resourcesOf(template('modules/key-vault.json')).find((r) => r.type === 'Microsoft.KeyVault/vaults')!;
     expect(vault.properties).toMatchObject({ enableRbacAuthorization: true, enablePurgeProtection: true });
     expect(vault.properties.accessPolicies).toBeUndefined();
@@ -82,24 +95,32 @@ describe('the compiled template', () => {
       resourcesOf(template(file))
         .filter((r) => r.type === 'Microsoft.Insights/diagnosticSettings')
         .flatMap((r) => {
-          const props = typeof r.properties === 'string' ? template(file).variables[/variables\('(\w+)'\)/.exec(r.properties)![1]!] : r.properties;
+          const props =
+            typeof r.properties === 'string' ? template(file).variables[/variables\('(\w+)'\)/.exec(r.properties)![1]!] : r.properties;
           expect(props.workspaceId, file).toBeTruthy();
           return [...(props.logs ?? []), ...(props.metrics ?? [])].map((c: Json) => c.category as string);
         });
     expect(categories('modules/function-app.json')).toEqual(expect.arrayContaining(['FunctionAppLogs', 'AllMetrics']));
     expect(categories('modules/event-grid.json')).toEqual(expect.arrayContaining(['DeliveryFailures', 'AllMetrics']));
     expect(categories('modules/storage.json')).toEqual(expect.arrayContaining(['StorageWrite', 'StorageDelete', 'Transaction']));
-    expect(categories('modules/adx-cluster.json')).toEqual(expect.arrayContaining(['FailedIngestion', 'SucceededIngestion', 'IngestionBatching']));
+    expect(categories('modules/adx-cluster.json')).toEqual(
+      expect.arrayContaining(['FailedIngestion', 'SucceededIngestion', 'IngestionBatching']),
+    );
     expect(categories('modules/key-vault.json')).toContain('AuditEvent');
   });
 
   it('has alert rules on the poison queue, dead letters, Event Grid dead letters and drops, function failures and Data Explorer ingestion, all to the action group', () => {
     const rules = template('modules/alert-rules.json');
-    expect((rules.variables.logRules as Json[]).map((r) => r.name)).toEqual(['poison-queue', 'dead-letter-growth', 'function-failures', 'adx-ingestion-failures']);
+    expect((rules.variables.logRules as Json[]).map((r) => r.name)).toEqual([
+      'poison-queue',
+      'dead-letter-growth',
+      'function-failures',
+      'adx-ingestion-failures',
+    ]);
     expect((rules.variables.eventGridMetrics as Json[]).map((m) => m.metric)).toEqual(['DeadLetteredCount', 'DroppedEventCount']);
     for (const r of resourcesOf(rules)) expect(JSON.stringify(r.properties.actions), r.type).toContain("parameters('actionGroupId')");
     const poison = (rules.variables.logRules as Json[])[0]!.query as string;
-    expect(poison).toContain("-poison"); // the queue extension's poison queue name
+    expect(poison).toContain('-poison'); // the queue extension's poison queue name
     const group = resourcesOf(template('modules/monitoring.json')).find((r) => r.type === 'Microsoft.Insights/actionGroups')!;
     expect(JSON.stringify(group)).toContain("parameters('alertEmails')"); // a copy loop over the addresses operators set
   });

@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { startLocalHost, type LocalHost } from '../../src/local/host.js';
+import type * as RuntimeFixture from './fixtures/runtime-functions.js';
 
 let host: LocalHost;
-let fixture: typeof import('./fixtures/runtime-functions.js');
+let fixture: typeof RuntimeFixture;
 const lines: string[] = [];
 beforeAll(async () => {
   installFunctionsCore();
@@ -38,11 +39,19 @@ const gridEvent = (subject: string) => ({
 
 describe('POST /runtime/webhooks/eventgrid', () => {
   it('answers the subscription validation handshake for the Event Grid and CloudEvents schemas', async () => {
-    const eg = await webhook('gridFn', 'SubscriptionValidation', [{ ...gridEvent('x'), eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: { validationCode: 'ABC-123' } }]);
+    const eg = await webhook('gridFn', 'SubscriptionValidation', [
+      { ...gridEvent('x'), eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: { validationCode: 'ABC-123' } },
+    ]);
     expect(eg.status).toBe(200);
     expect(await eg.json()).toEqual({ validationResponse: 'ABC-123' });
     // CloudEvents: one object, the data double-encoded as a JSON string.
-    const ce = await webhook('gridFn', 'SubscriptionValidation', { specversion: '1.0', type: 'Microsoft.EventGrid.SubscriptionValidationEvent', source: 's', id: '1', data: JSON.stringify({ validationCode: 'CE-9' }) });
+    const ce = await webhook('gridFn', 'SubscriptionValidation', {
+      specversion: '1.0',
+      type: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      source: 's',
+      id: '1',
+      data: JSON.stringify({ validationCode: 'CE-9' }),
+    });
     expect(await ce.json()).toEqual({ validationResponse: 'CE-9' });
     expect(fixture.seen.length).toBe(0); // the handshake runs no function
   });
@@ -50,9 +59,21 @@ describe('POST /runtime/webhooks/eventgrid', () => {
   it('runs the function once per event of a Notification (array or CloudEvents object) and answers 202', async () => {
     const res = await webhook('gridFn', 'Notification', [gridEvent('a'), gridEvent('b')]);
     expect(res.status).toBe(202);
-    const cloud = { specversion: '1.0', type: 'Microsoft.Storage.BlobCreated', source: '/subscriptions/x', id: 'c1', subject: 'c', data: { url: 'u' } };
+    const cloud = {
+      specversion: '1.0',
+      type: 'Microsoft.Storage.BlobCreated',
+      source: '/subscriptions/x',
+      id: 'c1',
+      subject: 'c',
+      data: { url: 'u' },
+    };
     expect((await webhook('gridFn', 'Notification', cloud)).status).toBe(202);
-    expect(fixture.seen.filter((s) => s.name === 'gridFn').map((s) => (s.input as { subject: string }).subject).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      fixture.seen
+        .filter((s) => s.name === 'gridFn')
+        .map((s) => (s.input as { subject: string }).subject)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('answers 500 with the error when a function fails (Event Grid redelivers), 404 for an unknown function, 400 without the header', async () => {
@@ -71,7 +92,8 @@ describe('POST /runtime/webhooks/eventgrid', () => {
 });
 
 describe('POST /admin/functions/<name>', () => {
-  const admin = (fn: string, body: string) => fetch(`${host.url}/admin/functions/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const admin = (fn: string, body: string) =>
+    fetch(`${host.url}/admin/functions/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
   it('runs a queue function with the input as its message, a timer with a Timer object, an Event Grid function with the event; 202', async () => {
     fixture.seen.length = 0;

@@ -34,10 +34,16 @@ beforeAll(async () => {
   // The project folder as a publisher has it: the repository (without its dev node_modules) ...
   for (const e of await readdir(ROOT)) {
     if (e === 'node_modules' || e === '.git') continue;
-    await cp(path.join(ROOT, e), path.join(project, e), { recursive: true, filter: (src) => !src.includes(`${path.sep}.tools${path.sep}`) });
+    await cp(path.join(ROOT, e), path.join(project, e), {
+      recursive: true,
+      filter: (src) => !src.includes(`${path.sep}.tools${path.sep}`),
+    });
   }
   // ... with production dependencies only (from the npm cache: no network needed after npm ci).
-  const npm = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8' });
+  const npm = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+    cwd: project,
+    encoding: 'utf8',
+  });
   if (npm.status !== 0) throw new Error(`npm ci --omit=dev failed:\n${npm.stdout}${npm.stderr}`);
 
   const rules = ignore().add(await readFile(path.join(project, '.funcignore'), 'utf8'));
@@ -67,13 +73,20 @@ describe('the deployment package', () => {
   });
 
   it('holds every production dependency and no development one', async () => {
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     const has = (name: string) => entries.some((f) => f.startsWith(`node_modules/${name}/package.json`));
     for (const dep of Object.keys(pkg.dependencies)) expect(has(dep), dep).toBe(true);
     // Development-only packages (the lockfile marks them "dev": e.g. vitest, azurite, typescript);
     // a devDependency that a production package also needs (e.g. @types/node) is not one.
-    const lock = JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([p, m]) => m.dev && p.startsWith('node_modules/') && !p.slice(13).includes('node_modules/')).map(([p]) => p.slice(13));
+    const lock = JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([p, m]) => m.dev && p.startsWith('node_modules/') && !p.slice(13).includes('node_modules/'))
+      .map(([p]) => p.slice(13));
     expect(devOnly).toEqual(expect.arrayContaining(['vitest', 'azurite', 'typescript']));
     expect(devOnly.filter(has)).toEqual([]);
     expect(Object.keys(pkg.devDependencies).filter((d) => devOnly.includes(d)).length).toBeGreaterThan(5);
