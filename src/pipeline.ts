@@ -8,6 +8,7 @@ import type { Enricher, Sender } from './enrich/enricher.js';
 import type { Candidate } from './intake/records.js';
 import { NotDurableError, type GroupCommitBatcher } from './ingest/batcher.js';
 import type { DeadLetterStore, RejectedRecord } from './ingest/deadletter/store.js';
+import { recordIntake, telemetry } from './telemetry/instruments.js';
 
 export interface IntakeContext {
   source: Source;
@@ -130,7 +131,12 @@ export class Pipeline {
   }
 
   /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
-  async commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+  commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+    // The intake span: the batch spans link to it (telemetry/instruments.ts).
+    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, () => this.commitRecords(prepared, ctx, options));
+  }
+
+  private async commitRecords(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions): Promise<PipelineResult> {
     const { rows, rejected } = prepared;
     const writes: Promise<unknown>[] = [];
     if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, options.ingestTag === undefined ? undefined : { tag: options.ingestTag }));
@@ -144,6 +150,7 @@ export class Pipeline {
       );
     }
     await Promise.all(writes);
+    recordIntake(ctx.source, rows.length, rejected);
     return { accepted: rows.length, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
   }
 }

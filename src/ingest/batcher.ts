@@ -3,9 +3,14 @@
 // promises resolved. A batch the sink will not take goes to the dead-letter store; if that
 // fails too, the callers get NotDurableError and answer 503.
 import { randomUUID } from 'node:crypto';
+import { trace, type Link } from '@opentelemetry/api';
+import { telemetry } from '../telemetry/instruments.js';
 import type { DeadLetterStore } from './deadletter/store.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { isPermanent, withRetry, type RetryPolicy } from './retry.js';
 import type { Batch, Sink } from './sink.js';
+
+/** Intake spans linked from one batch span (a batch gathers many requests). */
+const MAX_LINKS = 16;
 
 export interface BatcherOptions {
   maxRecords: number;
@@ -46,6 +51,8 @@ interface OpenBatch {
   batch: Batch;
   waiters: Waiter[];
   timer?: NodeJS.Timeout;
+  /** The submitters' spans (telemetry on only). */
+  links?: Link[];
 }
 
 export interface BatcherStats {
@@ -68,7 +75,14 @@ export class GroupCommitBatcher {
     private readonly deadLetter: DeadLetterStore,
     private readonly opts: BatcherOptions,
     private readonly log: BatcherLog = () => {},
-  ) {}
+  ) {
+    telemetry.watchBatcher(this);
+  }
+
+  /** Sealed batches waiting for or being written (a queue-depth gauge). */
+  depth(): number {
+    return this.queue.length + this.inFlight;
+  }
 
   /**
    * Adds serialized rows for `table`; resolves when every row is durable (in the sink or the
@@ -77,6 +91,14 @@ export class GroupCommitBatcher {
    */
   async submit(table: string, rows: string[], options: SubmitOptions = {}): Promise<BatchOutcome[]> {
     if (rows.length === 0) return [];
+    const started = performance.now();
+    const outcomes = await this.enqueue(table, rows, options);
+    // Receipt to durable for these rows: the slowest of their batches.
+    telemetry.instruments.commitLatency.record(performance.now() - started, { 'qoe.sink': this.sink.name, 'qoe.via': outcomes.some((o) => o.via === 'deadletter') ? 'deadletter' : 'sink' });
+    return outcomes;
+  }
+
+  private async enqueue(table: string, rows: string[], options: SubmitOptions): Promise<BatchOutcome[]> {
     if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag)];
     const pending: Promise<BatchOutcome>[] = [];
     let current: OpenBatch | undefined;
@@ -139,6 +161,8 @@ export class GroupCommitBatcher {
   }
 
   private join(ob: OpenBatch): Promise<BatchOutcome> {
+    const caller = telemetry.enabled ? trace.getActiveSpan()?.spanContext() : undefined;
+    if (caller && (ob.links ??= []).length < MAX_LINKS) ob.links.push({ context: caller });
     return new Promise<BatchOutcome>((resolve, reject) => ob.waiters.push({ resolve, reject }));
   }
 
@@ -164,15 +188,25 @@ export class GroupCommitBatcher {
     }
   }
 
-  private async write(ob: OpenBatch): Promise<void> {
+  private write(ob: OpenBatch): Promise<void> {
+    const attrs = { 'qoe.sink': this.sink.name, 'qoe.table': ob.batch.table, 'qoe.rows': ob.batch.rows.length };
+    return telemetry.span('qoe.batch.write', attrs, () => this.writeBatch(ob), ob.links);
+  }
+
+  private async writeBatch(ob: OpenBatch): Promise<void> {
     const { batch } = ob;
+    const sinkAttr = { 'qoe.sink': this.sink.name };
     try {
       await withRetry(() => this.sink.write(batch), this.opts.retry, (err, attempt, delay) => {
         this.stats.sinkRetries++;
+        telemetry.instruments.sinkRetries.add(1, sinkAttr);
         this.log('warn', `sink ${this.sink.name}: batch ${batch.id} attempt ${attempt} failed (${describe(err)}); retrying in ${delay} ms`);
       });
       this.stats.batchesWritten++;
       this.stats.rowsWritten += batch.rows.length;
+      telemetry.instruments.batchRows.record(batch.rows.length, sinkAttr);
+      telemetry.instruments.batchBytes.record(batch.bytes, sinkAttr);
+      if (batch.tag !== undefined) telemetry.instruments.blobBytes.add(batch.bytes, sinkAttr);
       ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'sink' }));
       return;
     } catch (sinkErr) {
@@ -181,6 +215,8 @@ export class GroupCommitBatcher {
       try {
         await this.deadLetter.writeFailedBatch(batch, reason);
         this.stats.batchesDeadLettered++;
+        const category = (sinkErr as { category?: string }).category ?? (isPermanent(sinkErr) ? 'permanent' : 'retries-exhausted');
+        telemetry.instruments.deadLettered.add(batch.rows.length, { ...sinkAttr, 'qoe.reason': category });
         ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'deadletter' }));
       } catch (dlErr) {
         this.stats.batchesLost++;
