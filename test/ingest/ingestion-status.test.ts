@@ -90,7 +90,7 @@ describe('queued ingestion outcome (KUSTO_REPORT_STATUS)', () => {
       IngestionSourcePath: message!.BlobPath,
       ErrorCode: 'BadRequest_MappingReferenceWasNotFound',
       FailureStatus: 'Permanent',
-      Details: "Mapping reference 'QoeEvents_json' of type 'json' in database 'qoe' could not be found. sig=SECRET",
+      Details: "Mapping reference 'QoeEvents_json' of type 'json' in database 'qoe' could not be found (blob https://acc.blob.core.windows.net/c/b.json.gz?sv=2024&sig=SECRET).",
       OriginatesFromUpdatePolicy: false,
       ShouldRetry: false,
     });
@@ -102,9 +102,8 @@ describe('queued ingestion outcome (KUSTO_REPORT_STATUS)', () => {
     expect(dead!.reason).toMatch(/BadRequest_MappingReferenceWasNotFound \(Permanent\).*could not be found/);
     expect(dead!.reason).not.toContain('SECRET');
     expect(await pendingIds(store)).toEqual([]);
-    // the other database's report is still there for its owner
-    const { peekedMessageItems } = await queues.getQueueClient('failedingestions').peekMessages({ numberOfMessages: 32 });
-    expect(peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()).Database)).toEqual(['otherdb']);
+    // the other database's report is still there for its owner (invisible for a minute after the read)
+    expect((await queues.getQueueClient('failedingestions').getProperties()).approximateMessagesCount).toBe(1);
     await queues.getQueueClient('failedingestions').clearMessages();
 
     // npm run deadletter:replay does this: the rows go to a sink that takes them, the dead letter goes.
