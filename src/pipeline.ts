@@ -8,6 +8,7 @@ import type { Enricher, Sender } from './enrich/enricher.js';
 import type { Candidate } from './intake/records.js';
 import { NotDurableError, type GroupCommitBatcher } from './ingest/batcher.js';
 import type { DeadLetterStore, RejectedRecord } from './ingest/deadletter/store.js';
+import type { SpanContext } from '@opentelemetry/api';
 import { recordIntake, telemetry } from './telemetry/instruments.js';
 
 export interface IntakeContext {
@@ -133,13 +134,13 @@ export class Pipeline {
   /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
   commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
     // The intake span: the batch spans link to it (telemetry/instruments.ts).
-    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, () => this.commitRecords(prepared, ctx, options));
+    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, (span) => this.commitRecords(prepared, ctx, options, span?.spanContext()));
   }
 
-  private async commitRecords(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions): Promise<PipelineResult> {
+  private async commitRecords(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions, link?: SpanContext): Promise<PipelineResult> {
     const { rows, rejected } = prepared;
     const writes: Promise<unknown>[] = [];
-    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, options.ingestTag === undefined ? undefined : { tag: options.ingestTag }));
+    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, { ...(options.ingestTag !== undefined && { tag: options.ingestTag }), link }));
     if (rejected.length) {
       writes.push(
         this.deadLetter

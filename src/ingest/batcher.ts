@@ -3,7 +3,7 @@
 // promises resolved. A batch the sink will not take goes to the dead-letter store; if that
 // fails too, the callers get NotDurableError and answer 503.
 import { randomUUID } from 'node:crypto';
-import { trace, type Link } from '@opentelemetry/api';
+import { SpanStatusCode, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 import { telemetry } from '../telemetry/instruments.js';
 import type { DeadLetterStore } from './deadletter/store.js';
 import { isPermanent, withRetry, type RetryPolicy } from './retry.js';
@@ -27,6 +27,8 @@ export interface SubmitOptions {
    * with other callers' rows and never split, so the tag names exactly these rows.
    */
   tag?: string;
+  /** The intake span of these rows (telemetry on): the batch span links to it. */
+  link?: SpanContext;
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -99,7 +101,7 @@ export class GroupCommitBatcher {
   }
 
   private async enqueue(table: string, rows: string[], options: SubmitOptions): Promise<BatchOutcome[]> {
-    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag)];
+    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag, options.link)];
     const pending: Promise<BatchOutcome>[] = [];
     let current: OpenBatch | undefined;
     let joined = false;
@@ -115,7 +117,7 @@ export class GroupCommitBatcher {
         joined = false;
       }
       if (!joined) {
-        pending.push(this.join(current));
+        pending.push(this.join(current, options.link));
         joined = true;
       }
       current.batch.rows.push(row);
@@ -128,11 +130,11 @@ export class GroupCommitBatcher {
     return Promise.all(pending);
   }
 
-  private submitTagged(table: string, rows: string[], tag: string): Promise<BatchOutcome> {
+  private submitTagged(table: string, rows: string[], tag: string, link?: SpanContext): Promise<BatchOutcome> {
     let bytes = 0;
     for (const row of rows) bytes += Buffer.byteLength(row) + 1;
     const ob: OpenBatch = { batch: { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag }, waiters: [] };
-    const outcome = this.join(ob);
+    const outcome = this.join(ob, link);
     this.queue.push(ob);
     this.pump();
     return outcome;
@@ -160,9 +162,8 @@ export class GroupCommitBatcher {
     return ob;
   }
 
-  private join(ob: OpenBatch): Promise<BatchOutcome> {
-    const caller = telemetry.enabled ? trace.getActiveSpan()?.spanContext() : undefined;
-    if (caller && (ob.links ??= []).length < MAX_LINKS) ob.links.push({ context: caller });
+  private join(ob: OpenBatch, link?: SpanContext): Promise<BatchOutcome> {
+    if (link && (ob.links ??= []).length < MAX_LINKS) ob.links.push({ context: link });
     return new Promise<BatchOutcome>((resolve, reject) => ob.waiters.push({ resolve, reject }));
   }
 
@@ -190,10 +191,10 @@ export class GroupCommitBatcher {
 
   private write(ob: OpenBatch): Promise<void> {
     const attrs = { 'qoe.sink': this.sink.name, 'qoe.table': ob.batch.table, 'qoe.rows': ob.batch.rows.length };
-    return telemetry.span('qoe.batch.write', attrs, () => this.writeBatch(ob), ob.links);
+    return telemetry.span('qoe.batch.write', attrs, (span) => this.writeBatch(ob, span), { links: ob.links, key: ob.batch });
   }
 
-  private async writeBatch(ob: OpenBatch): Promise<void> {
+  private async writeBatch(ob: OpenBatch, span?: Span): Promise<void> {
     const { batch } = ob;
     const sinkAttr = { 'qoe.sink': this.sink.name };
     try {
@@ -211,6 +212,7 @@ export class GroupCommitBatcher {
       return;
     } catch (sinkErr) {
       const reason = `sink ${this.sink.name} failed: ${describe(sinkErr)}`;
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
       this.log('error', `batch ${batch.id} (${batch.rows.length} rows) -> dead letter: ${reason}`);
       try {
         await this.deadLetter.writeFailedBatch(batch, reason);

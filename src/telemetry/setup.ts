@@ -5,8 +5,7 @@
 // - console: metrics and spans printed (a look at what would be sent);
 // - memory: kept in memory for tests and the bench;
 // - off (the default without a connection string or endpoint, so in tests): nothing is recorded.
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { metrics, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ConsoleMetricExporter, InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -26,15 +25,6 @@ export interface TelemetryHandle {
 
 const SERVICE = 'qoe-functions';
 const EXPORT_INTERVAL_MS = 60_000;
-
-let contextManager: AsyncLocalStorageContextManager | undefined;
-
-/** Spans follow awaits only with a context manager; the Azure Monitor distro installs its own. */
-function ensureContextManager(): void {
-  if (contextManager) return;
-  contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-}
 
 export async function startTelemetry(settings: Config['telemetry'] | { mode: 'memory' }): Promise<TelemetryHandle> {
   const mode = settings.mode;
@@ -70,7 +60,8 @@ export async function startTelemetry(settings: Config['telemetry'] | { mode: 'me
     metricExporter = m;
     spanExporter = sp;
   }
-  ensureContextManager();
+  // No global context manager here: spans name their parents (instruments.ts), so no async
+  // context is carried through every promise. The Azure Monitor distro installs its own.
   const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: EXPORT_INTERVAL_MS });
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
   const spanProcessor = new BatchSpanProcessor(spanExporter);

@@ -9,7 +9,7 @@ import { FileDeadLetterStore } from '../../src/ingest/deadletter/file.js';
 import { PermanentError } from '../../src/ingest/retry.js';
 import { FileSink } from '../../src/ingest/sinks/file.js';
 import type { Sink } from '../../src/ingest/sink.js';
-import { recordIntake, rejectReason, telemetry } from '../../src/telemetry/instruments.js';
+import { INTAKE_SPAN_EVERY, recordIntake, rejectReason, telemetry } from '../../src/telemetry/instruments.js';
 import { logEvent, scrub } from '../../src/telemetry/log.js';
 import { startTelemetry, type TelemetryHandle } from '../../src/telemetry/setup.js';
 
@@ -56,8 +56,14 @@ describe('telemetry', () => {
   it('counts intake results, batch sizes, commit latency and blob bytes; the batch span links the intake spans', async () => {
     const { batcher, handle } = await setup();
     const rows = ['{"a":1}', '{"a":2}', '{"a":3}'];
-    await telemetry.span('qoe.intake', { 'qoe.source': 'http' }, async () => {
-      await batcher.submit('QoeEvents', rows);
+    // intake spans are sampled: one in INTAKE_SPAN_EVERY is recorded
+    const sampled: unknown[] = [];
+    for (let i = 0; i < INTAKE_SPAN_EVERY; i++) await telemetry.span('qoe.intake', {}, async (span) => void (span && sampled.push(span)));
+    expect(sampled).toHaveLength(1);
+    handle.spans!.reset();
+    for (let i = 1; i < INTAKE_SPAN_EVERY; i++) await telemetry.span('qoe.intake', {}, async () => {});
+    await telemetry.span('qoe.intake', { 'qoe.source': 'http' }, async (span) => {
+      await batcher.submit('QoeEvents', rows, { link: span!.spanContext() });
       recordIntake('http', rows.length, [{ errors: ['record must be a JSON object'] }, { errors: ['/Seq must be integer'] }, { errors: ['record must be a JSON object'] }]);
     });
     await batcher.submit('QoeEvents', ['{"blob":1}'], { tag: 'blob-abc' });
@@ -72,19 +78,20 @@ describe('telemetry', () => {
     expect(total(m, 'qoe.batcher.queued')).toBe(0);
 
     const spans = handle.spans!.getFinishedSpans();
-    const intake = spans.find((s) => s.name === 'qoe.intake')!;
+    const intake = spans.find((s) => s.name === 'qoe.intake' && s.attributes['qoe.source'] === 'http')!;
     const batches = spans.filter((s) => s.name === 'qoe.batch.write');
     expect(batches).toHaveLength(2);
     expect(batches[0]!.links.map((l) => l.context.spanId)).toEqual([intake.spanContext().spanId]);
     expect(batches[0]!.attributes).toMatchObject({ 'qoe.sink': 'file', 'qoe.rows': 3 });
   });
 
-  it('counts retries and dead-lettered rows by reason', async () => {
+  it('counts retries and dead-lettered rows by reason; a sink span is the batch span\'s child', async () => {
     let calls = 0;
     const flaky: Sink = {
       name: 'flaky',
       write: async (b) => {
         calls++;
+        await telemetry.span('qoe.sink.test', {}, async () => {}, { childOf: b });
         if (b.rows.length > 1) throw new PermanentError('bad mapping');
         if (calls < 3) throw new Error('reset');
       },
@@ -97,8 +104,12 @@ describe('telemetry', () => {
     expect(total(m, 'qoe.sink.retries', { 'qoe.sink': 'flaky' })).toBe(2);
     expect(total(m, 'qoe.rows.deadlettered', { 'qoe.sink': 'flaky', 'qoe.reason': 'permanent' })).toBe(2);
     expect(total(m, 'qoe.commit.latency', { 'qoe.via': 'deadletter' })).toBe(1);
-    const failed = handle.spans!.getFinishedSpans().filter((s) => s.name === 'qoe.batch.write');
-    expect(failed).toHaveLength(2);
+    const spans = handle.spans!.getFinishedSpans();
+    const batches = spans.filter((s) => s.name === 'qoe.batch.write');
+    expect(batches.map((s) => s.status.code)).toEqual([0, 2]); // unset, then ERROR for the dead-lettered one
+    const sinkSpans = spans.filter((s) => s.name === 'qoe.sink.test');
+    expect(sinkSpans).toHaveLength(calls);
+    expect(new Set(sinkSpans.map((s) => s.parentSpanContext?.spanId))).toEqual(new Set(batches.map((b) => b.spanContext().spanId)));
   });
 
   it('records nothing once shut down', async () => {

@@ -1,7 +1,7 @@
 // Ingestion into Azure Data Explorer: with kql/kusto-client.ts, the only files importing the Kusto SDKs. Batches go to Azure Data Explorer as gzip-compressed
 // JSON lines, mapped by the ingestion mapping that kql/ defines; database and table come from
 // configuration and travel as ingestion properties, never pasted into query text.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -56,12 +56,11 @@ export interface KustoSinkOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** The AbortSignal of the streaming call under way in this async context (see cancellable()). */
-const currentSignal = new AsyncLocalStorage<AbortSignal>();
-
 interface AxiosInstanceLike {
-  interceptors: { request: { use(f: (config: { signal?: AbortSignal }) => unknown): unknown } };
+  interceptors: { request: { use(f: (config: { signal?: AbortSignal; headers?: Record<string, unknown> }) => unknown): unknown } };
 }
+
+const REQUEST_ID_HEADER = 'x-ms-client-request-id';
 
 /**
  * Managed streaming is composed here from the SDK's StreamingIngestClient and IngestClient rather
@@ -78,6 +77,8 @@ export class KustoSink implements Sink {
   /** Tables sent straight to queued until the time given (streaming off, table config, throttled). */
   private readonly queuedUntil = new Map<string, number>();
   private authFailingSince?: number;
+  /** AbortSignals of streaming calls under way, by their client request id (see cancellable()). */
+  private readonly signals = new Map<string, AbortSignal>();
   readonly status?: IngestionStatusTracker;
 
   constructor(private readonly opts: KustoSinkOptions) {
@@ -85,10 +86,11 @@ export class KustoSink implements Sink {
     this.queued = new IngestClient(connectionFor(opts.ingestUri, opts.accessToken));
     if (opts.mode === 'managed-streaming') {
       this.streaming = new StreamingIngestClient(connectionFor(opts.clusterUri, opts.accessToken));
-      // The SDK takes no AbortSignal; its axios instance gets the one of the current call.
+      // The SDK takes no AbortSignal, but it sends our client request id: its axios instance
+      // finds the call's signal by that header.
       const axios = (this.streaming as unknown as { kustoClient: { axiosInstance: AxiosInstanceLike } }).kustoClient.axiosInstance;
       axios.interceptors.request.use((config) => {
-        const signal = currentSignal.getStore();
+        const signal = this.signals.get(String(config.headers?.[REQUEST_ID_HEADER] ?? ''));
         if (signal) config.signal = signal;
         return config;
       });
@@ -140,14 +142,18 @@ export class KustoSink implements Sink {
    * Streaming call under a deadline: on timeout the request is aborted (its socket closed), not
    * left running to commit after the fallback has queued the same rows.
    */
-  private async cancellable(op: () => Promise<unknown>): Promise<void> {
+  private async cancellable(op: (requestId: string) => Promise<unknown>): Promise<void> {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     const signal = AbortSignal.timeout(timeoutMs);
+    const requestId = `QoE.streamingIngest;${randomUUID()}`;
+    this.signals.set(requestId, signal);
     try {
-      await currentSignal.run(signal, op);
+      await op(requestId);
     } catch (err) {
       if (signal.aborted) throw new KustoCallError('transient', undefined, `streaming ingestion aborted after ${timeoutMs} ms`);
       throw categorize(err);
+    } finally {
+      this.signals.delete(requestId);
     }
   }
 
@@ -202,7 +208,7 @@ export class KustoSink implements Sink {
       try {
         // A fresh Readable of one Buffer per call: the SDK consumes it, and string chunks crash it.
         const stream = () => new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
-        await telemetry.span('qoe.sink.stream', { 'qoe.rows': batch.rows.length }, () => this.cancellable(() => streaming.ingestFromStream(stream(), props)));
+        await telemetry.span('qoe.sink.stream', { 'qoe.rows': batch.rows.length }, () => this.cancellable((id) => streaming.ingestFromStream(stream(), props, id)), { childOf: batch });
         return;
       } catch (err) {
         const c = categorize(err);
@@ -213,7 +219,7 @@ export class KustoSink implements Sink {
         this.opts.onFallback?.(c.message);
       }
     }
-    await telemetry.span('qoe.sink.queue', { 'qoe.rows': batch.rows.length }, () => this.enqueue(batch, body, props));
+    await telemetry.span('qoe.sink.queue', { 'qoe.rows': batch.rows.length }, () => this.enqueue(batch, body, props), { childOf: batch });
   }
 
   /** Queued ingestion; with status reporting the rows are kept as pending before Data Explorer is told. */
