@@ -13,8 +13,9 @@ import { FileSink } from '../src/ingest/sinks/file.js';
 import { mappingFor } from '../src/ingest/sinks/index.js';
 import { KustoSink } from '../src/ingest/sinks/kusto.js';
 import type { Sink } from '../src/ingest/sink.js';
-import { bytesToText, parseRecords, type Candidate } from '../src/intake/records.js';
-import { Pipeline } from '../src/pipeline.js';
+import { bytesToText, parseRecords } from '../src/intake/http/body-parser.js';
+import type { Candidate } from '../src/pipeline/contract.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
 import { telemetry } from '../src/telemetry/instruments.js';
 import { startTelemetry } from '../src/telemetry/setup.js';
 import { startKustoStub } from '../test/support/kusto-stub.js';
@@ -30,14 +31,28 @@ interface Request {
 async function pipelineFor(config: Config, sink: Sink, dir: string): Promise<Pipeline> {
   const deadLetter = new FileDeadLetterStore(path.join(dir, 'deadletter'));
   const batcher = new GroupCommitBatcher(sink, deadLetter, { ...config.batch, retry: config.retry });
-  return new Pipeline(await Enricher.create(config.enrich), batcher, deadLetter, { maxStringLength: config.http.maxStringLength, maxUrlLength: config.http.maxUrlLength, maxExtraBytes: 8192 });
+  return new Pipeline(await Enricher.create(config.enrich), batcher, deadLetter, {
+    maxStringLength: config.http.maxStringLength,
+    maxUrlLength: config.http.maxUrlLength,
+    maxExtraBytes: 8192,
+  });
 }
 
 function requests(n: number, beaconsPerRequest: number): Request[] {
-  return makeCorpus(n, beaconsPerRequest).map((c) => ({ candidates: parseRecords(bytesToText(c.body), 'json'), clientIp: c.clientIp, userAgent: c.userAgent }));
+  return makeCorpus(n, beaconsPerRequest).map((c) => ({
+    candidates: parseRecords(bytesToText(c.body), 'json'),
+    clientIp: c.clientIp,
+    userAgent: c.userAgent,
+  }));
 }
 
-const send = (pipeline: Pipeline, r: Request) => pipeline.process(r.candidates, { source: 'http', sourceRef: null, receivedAt: new Date(), sender: { clientIp: r.clientIp, userAgent: r.userAgent } });
+const send = (pipeline: Pipeline, r: Request) =>
+  pipeline.process(r.candidates, {
+    source: 'http',
+    sourceRef: null,
+    receivedAt: new Date(),
+    sender: { clientIp: r.clientIp, userAgent: r.userAgent },
+  });
 
 /** Requests at `ratePerSec` beacons/s for `seconds`; each one's receipt-to-durable time. */
 async function steady(pipeline: Pipeline, reqs: Request[], ratePerSec: number, seconds: number): Promise<number[]> {
@@ -50,7 +65,7 @@ async function steady(pipeline: Pipeline, reqs: Request[], ratePerSec: number, s
     const due = Math.floor(((performance.now() - started) / 1000) * ratePerSec);
     while (sent < due) {
       const t0 = performance.now();
-      inflight.push(send(pipeline, reqs[(sent / perRequest) % reqs.length | 0]!).then(() => latencies.push(performance.now() - t0)));
+      inflight.push(send(pipeline, reqs[((sent / perRequest) % reqs.length) | 0]!).then(() => latencies.push(performance.now() - t0)));
       sent += perRequest;
     }
     await new Promise((r) => setTimeout(r, 2));
@@ -70,7 +85,13 @@ export async function benchFreshness(seconds = 8, ratePerSec = 5_000): Promise<R
   try {
     const fileConfig = loadConfig({ QOE_DATA_DIR: dir });
     const stub = await startKustoStub();
-    const kustoConfig = loadConfig({ QOE_DATA_DIR: dir, KUSTO_CLUSTER_URI: stub.url, KUSTO_INGEST_URI: stub.url, KUSTO_ACCESS_TOKEN: 'bench', KUSTO_REPORT_STATUS: 'none' });
+    const kustoConfig = loadConfig({
+      QOE_DATA_DIR: dir,
+      KUSTO_CLUSTER_URI: stub.url,
+      KUSTO_INGEST_URI: stub.url,
+      KUSTO_ACCESS_TOKEN: 'bench',
+      KUSTO_REPORT_STATUS: 'none',
+    });
     const kustoSink = new KustoSink({ ...kustoConfig.kusto, mappingFor });
     for (const [label, config, sink] of [
       ['file sink', fileConfig, new FileSink(path.join(dir, 'sink'), 60)],
@@ -78,11 +99,15 @@ export async function benchFreshness(seconds = 8, ratePerSec = 5_000): Promise<R
     ] as const) {
       const lat = (await steady(await pipelineFor(config, sink, dir), reqs, ratePerSec, seconds)).sort((a, b) => a - b);
       const [p50, p99] = [percentile(lat, 50), percentile(lat, 99)];
-      console.log(`  commit latency, ${label.padEnd(32)} batch delay ${String(config.batch.maxDelayMs).padStart(3)} ms: p50 ${p50.toFixed(0)} ms  p99 ${p99.toFixed(0)} ms  (${fmt(lat.length)} requests at ${fmt(ratePerSec)} beacons/s)`);
+      console.log(
+        `  commit latency, ${label.padEnd(32)} batch delay ${String(config.batch.maxDelayMs).padStart(3)} ms: p50 ${p50.toFixed(0)} ms  p99 ${p99.toFixed(0)} ms  (${fmt(lat.length)} requests at ${fmt(ratePerSec)} beacons/s)`,
+      );
       figures[`${config.sink}P50Ms`] = p50;
       figures[`${config.sink}P99Ms`] = p99;
     }
-    console.log(`  goal at the Kusto settings: p99 <= 300 ms -> ${figures.kustoP99Ms! <= 300 ? 'met' : 'NOT met'}   (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+    console.log(
+      `  goal at the Kusto settings: p99 <= 300 ms -> ${figures.kustoP99Ms! <= 300 ? 'met' : 'NOT met'}   (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
+    );
     await kustoSink.close();
     await stub.close();
   } finally {
@@ -135,14 +160,15 @@ export async function benchTelemetry(pairs = 12, requestsPerRound = 3000): Promi
     on.length = 0;
     // ABBA order, so neither side always runs first.
     for (let i = 0; i < pairs; i++) {
-      if (i % 2) await measureOn(), await measureOff();
-      else await measureOff(), await measureOn();
+      for (const measure of i % 2 ? [measureOn, measureOff] : [measureOff, measureOn]) await measure();
     }
     await handle.shutdown();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const ratio = median(on.map((x, i) => x / off[i]!));
     const overhead = (1 - ratio) * 100;
-    console.log(`  telemetry off ${fmt(median(off)).padStart(9)} beacons/CPU-s   on ${fmt(median(on)).padStart(9)} beacons/CPU-s (medians of ${pairs})   ratio on/off ${ratio.toFixed(3)} (median of pairs)   overhead ${overhead.toFixed(1)}% (budget 5%)`);
+    console.log(
+      `  telemetry off ${fmt(median(off)).padStart(9)} beacons/CPU-s   on ${fmt(median(on)).padStart(9)} beacons/CPU-s (medians of ${pairs})   ratio on/off ${ratio.toFixed(3)} (median of pairs)   overhead ${overhead.toFixed(1)}% (budget 5%)`,
+    );
     return { telemetryOffBeaconsPerCpuSec: median(off), telemetryOnBeaconsPerCpuSec: median(on), telemetryOverheadPct: overhead };
   } finally {
     await rm(dir, { recursive: true, force: true });

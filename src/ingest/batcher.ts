@@ -4,6 +4,7 @@
 // fails too, the callers get NotDurableError and answer 503.
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { NotDurableError } from '../errors.js';
 import { telemetry } from '../telemetry/instruments.js';
 import type { DeadLetterStore } from './deadletter/store.js';
 import { isPermanent, withRetry, type RetryPolicy } from './retry.js';
@@ -32,11 +33,6 @@ export interface SubmitOptions {
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
-
-/** Records were neither ingested nor dead-lettered: the caller must not acknowledge them. */
-export class NotDurableError extends Error {
-  override name = 'NotDurableError';
-}
 
 export interface BatchOutcome {
   batchId: string;

@@ -68,7 +68,10 @@ export class IngestionStatusTracker {
 
   /** Polls every `intervalMs` (unref'd: it never keeps a process alive). */
   start(intervalMs: number): void {
-    this.timer ??= setInterval(() => void this.poll().catch((err) => this.opts.log?.('warn', `ingestion status: ${describe(err)}`)), intervalMs);
+    this.timer ??= setInterval(
+      () => void this.poll().catch((err) => this.opts.log?.('warn', `ingestion status: ${describe(err)}`)),
+      intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -96,7 +99,12 @@ export class IngestionStatusTracker {
       }
       out.settled++;
       if (this.opts.level === 'failures') await this.opts.store.removePending(p.batchId);
-      else await this.deadLetter(p.batchId, `queued ingestion: no status from Data Explorer within ${Math.round(this.opts.settleMs / 60_000)} min (outcome unknown; check before replaying)`, 'status-unknown');
+      else
+        await this.deadLetter(
+          p.batchId,
+          `queued ingestion: no status from Data Explorer within ${Math.round(this.opts.settleMs / 60_000)} min (outcome unknown; check before replaying)`,
+          'status-unknown',
+        );
     }
     this.lastPending = out.pending;
     return out;
@@ -106,7 +114,7 @@ export class IngestionStatusTracker {
   private async drain(url: string, handle: (m: StatusMessage) => Promise<boolean>): Promise<number> {
     const queue = new QueueClient(url);
     let handled = 0;
-    for (let seen = 0; seen < MAX_MESSAGES_PER_PASS; ) {
+    for (let seen = 0; seen < MAX_MESSAGES_PER_PASS;) {
       const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
       if (items.length === 0) break;
       seen += items.length;
@@ -146,7 +154,10 @@ export class IngestionStatusTracker {
     if (!doc) return false; // already settled (a redelivered report, or another instance)
     const rows = doc.rows.map((r) => JSON.stringify(r));
     const bytes = rows.reduce((n, r) => n + Buffer.byteLength(r) + 1, 0);
-    await this.opts.store.writeFailedBatch({ id: batchId, table: doc.table, rows, bytes, createdAt: new Date(doc.failedAt), ...(doc.tag !== undefined && { tag: doc.tag }) }, reason);
+    await this.opts.store.writeFailedBatch(
+      { id: batchId, table: doc.table, rows, bytes, createdAt: new Date(doc.failedAt), ...(doc.tag !== undefined && { tag: doc.tag }) },
+      reason,
+    );
     await this.opts.store.removePending(batchId);
     telemetry.instruments.deadLettered.add(rows.length, { 'qoe.sink': 'kusto-queued', 'qoe.reason': `ingestion-${code}`.slice(0, 60) });
     this.opts.log?.('error', `batch ${batchId} (${rows.length} rows) -> dead letter: ${reason}`);

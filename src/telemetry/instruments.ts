@@ -1,7 +1,18 @@
 // The service's own signals: a few named instruments, created once when telemetry starts (no-ops
 // until then, and in tests). Call sites use `telemetry.instruments.<name>` and `telemetry.span()`;
 // docs/telemetry.md says what each one means and which alert rule watches it.
-import { context, createNoopMeter, SpanStatusCode, trace, type Counter, type Histogram, type Link, type Meter, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  createNoopMeter,
+  SpanStatusCode,
+  trace,
+  type Counter,
+  type Histogram,
+  type Link,
+  type Meter,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 
 export interface Instruments {
   /** Records rejected at intake (kept in the dead-letter store), by `qoe.source` and `qoe.reason`. */
@@ -118,12 +129,21 @@ class Telemetry {
    * are not made active: on Node 20 async context costs every promise of the process, so parents
    * are named instead: `key` registers the span under an object (a batch), `childOf` finds it.
    */
-  async span<T>(name: string, attributes: Record<string, string | number>, fn: (span?: Span) => Promise<T>, opts: { links?: Link[]; key?: object; childOf?: object } = {}): Promise<T> {
+  async span<T>(
+    name: string,
+    attributes: Record<string, string | number>,
+    fn: (span?: Span) => Promise<T>,
+    opts: { links?: Link[]; key?: object; childOf?: object } = {},
+  ): Promise<T> {
     if (!this.tracer) return fn();
     // A span that is nobody's parent and nobody's child (an intake result) is sampled.
     if (!opts.key && !opts.childOf && ++this.unsampled % INTAKE_SPAN_EVERY !== 0) return fn();
     const parent = opts.childOf && this.parents.get(opts.childOf);
-    const span = this.tracer.startSpan(name, { attributes, links: opts.links }, parent ? trace.setSpan(context.active(), parent) : undefined);
+    const span = this.tracer.startSpan(
+      name,
+      { attributes, links: opts.links },
+      parent ? trace.setSpan(context.active(), parent) : undefined,
+    );
     if (opts.key) this.parents.set(opts.key, span);
     try {
       return await fn(span);

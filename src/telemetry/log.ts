@@ -15,14 +15,26 @@ const CLOCK = /^\d{1,2}:\d{2}(?::\d{2})?$/;
 export function scrub(text: string): string {
   return sanitize(text)
     .replace(IPV4, '[ip]')
-    .replace(IPV6, (m) => (CLOCK.test(m) || m.replace(/:/g, '').length === 0 && m.length < 2 ? m : '[ip]'));
+    .replace(IPV6, (m) => (CLOCK.test(m) || (m.replace(/:/g, '').length === 0 && m.length < 2) ? m : '[ip]'));
 }
 
-export function logEvent(level: LogLevel, message: string, fields: Record<string, string | number | boolean | undefined> = {}, write: (line: string) => void = (l) => console[level](l)): void {
+export function logEvent(
+  level: LogLevel,
+  message: string,
+  fields: Record<string, string | number | boolean | undefined> = {},
+  write: (line: string) => void = (l) => console[level](l),
+): void {
   const span = trace.getActiveSpan()?.spanContext();
   const clean: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) clean[k] = typeof v === 'string' ? scrub(v).slice(0, 1000) : v;
-  write(JSON.stringify({ level, message: scrub(message).slice(0, 2000), ...clean, ...(span && { traceId: span.traceId, spanId: span.spanId }) }));
+  write(
+    JSON.stringify({
+      level,
+      message: scrub(message).slice(0, 2000),
+      ...clean,
+      ...(span && { traceId: span.traceId, spanId: span.spanId }),
+    }),
+  );
 }
 
 /** For the batcher and sinks (their `log` option): structured and scrubbed. */

@@ -7,8 +7,21 @@
 // - off (the default without a connection string or endpoint, so in tests): nothing is recorded.
 import { metrics, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ConsoleMetricExporter, InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  ConsoleMetricExporter,
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  InMemorySpanExporter,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import type { Config } from '../config.js';
 import { telemetry } from './instruments.js';
 

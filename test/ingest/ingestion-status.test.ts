@@ -23,7 +23,11 @@ beforeAll(async () => {
   const sas = resources.queue.slice(resources.queue.indexOf('?'));
   const base = resources.queue.slice(0, resources.queue.lastIndexOf('/', resources.queue.indexOf('?')));
   for (const q of ['failedingestions', 'successfulingestions']) await queues.getQueueClient(q).createIfNotExists();
-  stub = await startKustoStub({ ...resources, failedQueue: `${base}/failedingestions${sas}`, successQueue: `${base}/successfulingestions${sas}` });
+  stub = await startKustoStub({
+    ...resources,
+    failedQueue: `${base}/failedingestions${sas}`,
+    successQueue: `${base}/successfulingestions${sas}`,
+  });
 });
 
 afterAll(async () => {
@@ -31,19 +35,36 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-const rowsOf = (n: number, tag: string) => Array.from({ length: n }, (_, i) => JSON.stringify({ SessionId: tag, Seq: i, EventType: 'heartbeat' }));
+const rowsOf = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ SessionId: tag, Seq: i, EventType: 'heartbeat' }));
 
 function setup(over: Partial<KustoSinkOptions> = {}) {
   const store = BlobDeadLetterStore.fromConnectionString(azurite.connectionString, `deadletter-${++containerSeq}`);
-  const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'queued', mappingFor: (t) => `${t}_json`, accessToken: 't', reportStatus: 'failures', pending: store, statusSettleMs: 3_600_000, ...over });
-  const batcher = new GroupCommitBatcher(sink, store, { maxRecords: 1000, maxBytes: 1 << 20, maxDelayMs: 1, retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 } });
+  const sink = new KustoSink({
+    clusterUri: stub.url,
+    ingestUri: stub.url,
+    database: 'qoe',
+    mode: 'queued',
+    mappingFor: (t) => `${t}_json`,
+    accessToken: 't',
+    reportStatus: 'failures',
+    pending: store,
+    statusSettleMs: 3_600_000,
+    ...over,
+  });
+  const batcher = new GroupCommitBatcher(sink, store, {
+    maxRecords: 1000,
+    maxBytes: 1 << 20,
+    maxDelayMs: 1,
+    retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 },
+  });
   return { store, sink, batcher };
 }
 
 /** The ingestion messages the SDK enqueued, as Data Explorer would read them. */
-async function takeIngestionMessages(): Promise<Array<Record<string, any>>> {
+async function takeIngestionMessages(): Promise<Array<Record<string, unknown>>> {
   const q = queues.getQueueClient('readyforaggregation');
-  const out: Array<Record<string, any>> = [];
+  const out: Array<Record<string, unknown>> = [];
   for (;;) {
     const { receivedMessageItems } = await q.receiveMessages({ numberOfMessages: 32 });
     if (receivedMessageItems.length === 0) return out;
@@ -56,7 +77,11 @@ async function takeIngestionMessages(): Promise<Array<Record<string, any>>> {
 
 /** A status report as Data Explorer's data management service writes it. */
 async function report(queue: 'failedingestions' | 'successfulingestions', fields: Record<string, unknown>): Promise<void> {
-  await queues.getQueueClient(queue).sendMessage(Buffer.from(JSON.stringify({ OperationId: crypto.randomUUID(), Database: 'qoe', Table: 'QoeEvents', ...fields })).toString('base64'));
+  await queues
+    .getQueueClient(queue)
+    .sendMessage(
+      Buffer.from(JSON.stringify({ OperationId: crypto.randomUUID(), Database: 'qoe', Table: 'QoeEvents', ...fields })).toString('base64'),
+    );
 }
 
 async function deadLettered(store: BlobDeadLetterStore) {
@@ -90,7 +115,8 @@ describe('queued ingestion outcome (KUSTO_REPORT_STATUS)', () => {
       IngestionSourcePath: message!.BlobPath,
       ErrorCode: 'BadRequest_MappingReferenceWasNotFound',
       FailureStatus: 'Permanent',
-      Details: "Mapping reference 'QoeEvents_json' of type 'json' in database 'qoe' could not be found (blob https://acc.blob.core.windows.net/c/b.json.gz?sv=2024&sig=SECRET).",
+      Details:
+        "Mapping reference 'QoeEvents_json' of type 'json' in database 'qoe' could not be found (blob https://acc.blob.core.windows.net/c/b.json.gz?sv=2024&sig=SECRET).",
       OriginatesFromUpdatePolicy: false,
       ShouldRetry: false,
     });
@@ -108,7 +134,14 @@ describe('queued ingestion outcome (KUSTO_REPORT_STATUS)', () => {
 
     // npm run deadletter:replay does this: the rows go to a sink that takes them, the dead letter goes.
     stub.streaming.length = 0;
-    const replaySink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't' });
+    const replaySink = new KustoSink({
+      clusterUri: stub.url,
+      ingestUri: stub.url,
+      database: 'qoe',
+      mode: 'managed-streaming',
+      mappingFor: (t) => `${t}_json`,
+      accessToken: 't',
+    });
     const result = await replayDeadLetters({ store, sink: replaySink });
     expect(result).toMatchObject({ batches: 1, replayed: 1, failed: 0, rows: 5 });
     expect(stub.streaming.flatMap((c) => c.text.trimEnd().split('\n'))).toEqual(rows);

@@ -41,15 +41,25 @@ async function setup(sink?: Sink) {
   dir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-'));
   handle = await startTelemetry({ mode: 'memory' });
   const deadLetter = new FileDeadLetterStore(path.join(dir, 'deadletter'));
-  const batcher = new GroupCommitBatcher(sink ?? new FileSink(path.join(dir, 'sink'), 60), deadLetter, { maxRecords: 100, maxBytes: 1 << 20, maxDelayMs: 2, retry: { maxAttempts: 3, baseMs: 1, maxMs: 2 } });
+  const batcher = new GroupCommitBatcher(sink ?? new FileSink(path.join(dir, 'sink'), 60), deadLetter, {
+    maxRecords: 100,
+    maxBytes: 1 << 20,
+    maxDelayMs: 2,
+    retry: { maxAttempts: 3, baseMs: 1, maxMs: 2 },
+  });
   return { batcher, handle };
 }
 
 describe('telemetry', () => {
   it('is off unless configured: no connection string and no endpoint means off (so in tests)', () => {
     expect(loadConfig({}).telemetry.mode).toBe('off');
-    expect(loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000' }).telemetry.mode).toBe('azure');
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318/' }).telemetry).toMatchObject({ mode: 'otlp', otlpEndpoint: 'http://localhost:4318' });
+    expect(
+      loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000' }).telemetry.mode,
+    ).toBe('azure');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318/' }).telemetry).toMatchObject({
+      mode: 'otlp',
+      otlpEndpoint: 'http://localhost:4318',
+    });
     expect(telemetry.enabled).toBe(false);
   });
 
@@ -64,7 +74,11 @@ describe('telemetry', () => {
     for (let i = 1; i < INTAKE_SPAN_EVERY; i++) await telemetry.span('qoe.intake', {}, async () => {});
     await telemetry.span('qoe.intake', { 'qoe.source': 'http' }, async (span) => {
       await batcher.submit('QoeEvents', rows, { link: span!.spanContext() });
-      recordIntake('http', rows.length, [{ errors: ['record must be a JSON object'] }, { errors: ['/Seq must be integer'] }, { errors: ['record must be a JSON object'] }]);
+      recordIntake('http', rows.length, [
+        { errors: ['record must be a JSON object'] },
+        { errors: ['/Seq must be integer'] },
+        { errors: ['record must be a JSON object'] },
+      ]);
     });
     await batcher.submit('QoeEvents', ['{"blob":1}'], { tag: 'blob-abc' });
     await handle.flush();
@@ -85,7 +99,7 @@ describe('telemetry', () => {
     expect(batches[0]!.attributes).toMatchObject({ 'qoe.sink': 'file', 'qoe.rows': 3 });
   });
 
-  it('counts retries and dead-lettered rows by reason; a sink span is the batch span\'s child', async () => {
+  it("counts retries and dead-lettered rows by reason; a sink span is the batch span's child", async () => {
     let calls = 0;
     const flaky: Sink = {
       name: 'flaky',
@@ -132,7 +146,12 @@ describe('telemetry', () => {
 describe('structured logs', () => {
   it('are JSON lines without a raw address or secret, and keep clock times', () => {
     const lines: string[] = [];
-    logEvent('warn', 'client 81.2.69.142 via 2001:db8:85a3::8a2e:370:7334 and ::ffff:10.0.0.1 failed at 2026-12-02T01:34:33Z', { url: 'https://a.blob.core.windows.net/c/b?sv=1&sig=SECRET', n: 3 }, (l) => lines.push(l));
+    logEvent(
+      'warn',
+      'client 81.2.69.142 via 2001:db8:85a3::8a2e:370:7334 and ::ffff:10.0.0.1 failed at 2026-12-02T01:34:33Z',
+      { url: 'https://a.blob.core.windows.net/c/b?sv=1&sig=SECRET', n: 3 },
+      (l) => lines.push(l),
+    );
     const entry = JSON.parse(lines[0]!);
     expect(entry).toMatchObject({ level: 'warn', n: 3 });
     expect(lines[0]).not.toMatch(/81\.2\.69\.142|2001:db8|10\.0\.0\.1|SECRET/);

@@ -16,10 +16,20 @@ export type KustoErrorCategory =
   | 'transient'; // 5xx, 408, timeouts, resets
 
 /** Categories where queued ingestion takes what streaming would not. */
-export const FALLS_BACK: ReadonlySet<KustoErrorCategory> = new Set(['streaming-off', 'table-config', 'request-properties', 'throttled', 'transient']);
+export const FALLS_BACK: ReadonlySet<KustoErrorCategory> = new Set([
+  'streaming-off',
+  'table-config',
+  'request-properties',
+  'throttled',
+  'transient',
+]);
 
 /** How long a table goes straight to queued after such an answer (Microsoft's defaults: 15 min, 10 s). */
-export const QUEUED_FOR_MS: Partial<Record<KustoErrorCategory, number>> = { 'streaming-off': 15 * 60_000, 'table-config': 15 * 60_000, throttled: 10_000 };
+export const QUEUED_FOR_MS: Partial<Record<KustoErrorCategory, number>> = {
+  'streaming-off': 15 * 60_000,
+  'table-config': 15 * 60_000,
+  throttled: 10_000,
+};
 
 /** HTTP statuses that retrying will not fix. 408 and 429 are not among them. */
 const PERMANENT_STATUSES = new Set([400, 404, 405, 409, 410, 413, 415, 422]);

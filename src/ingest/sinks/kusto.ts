@@ -98,12 +98,18 @@ export class KustoSink implements Sink {
     const level = opts.reportStatus ?? 'none';
     if (level !== 'none') {
       const store = opts.pending;
-      if (!store?.writePending || !store.readPending || !store.removePending || !store.listPending) throw new Error(`KUSTO_REPORT_STATUS=${level} needs a dead-letter store that keeps pending batches`);
+      if (!store?.writePending || !store.readPending || !store.removePending || !store.listPending)
+        throw new Error(`KUSTO_REPORT_STATUS=${level} needs a dead-letter store that keeps pending batches`);
       this.status = new IngestionStatusTracker({
         database: opts.database,
         level,
         queues: () => this.statusQueues(),
-        store: { writeFailedBatch: store.writeFailedBatch.bind(store), readPending: store.readPending.bind(store), removePending: store.removePending.bind(store), listPending: store.listPending.bind(store) },
+        store: {
+          writeFailedBatch: store.writeFailedBatch.bind(store),
+          readPending: store.readPending.bind(store),
+          removePending: store.removePending.bind(store),
+          listPending: store.listPending.bind(store),
+        },
         settleMs: opts.statusSettleMs ?? 60 * 60_000,
         log: opts.log,
       });
@@ -133,7 +139,8 @@ export class KustoSink implements Sink {
       // dropped when an extent with that tag already exists (ingestIfNotExists is a JSON array).
       ...(tag !== undefined && { ingestByTags: [tag], ingestIfNotExists: JSON.stringify([tag]) }),
       // The SDK turns an unset report level into FailuresOnly: `none` must say DoNotReport.
-      reportLevel: report === 'all' ? ReportLevel.FailuresAndSuccesses : report === 'failures' ? ReportLevel.FailuresOnly : ReportLevel.DoNotReport,
+      reportLevel:
+        report === 'all' ? ReportLevel.FailuresAndSuccesses : report === 'failures' ? ReportLevel.FailuresOnly : ReportLevel.DoNotReport,
       reportMethod: ReportMethod.Queue,
     });
   }
@@ -165,7 +172,10 @@ export class KustoSink implements Sink {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KustoCallError('transient', undefined, `queued ingestion timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new KustoCallError('transient', undefined, `queued ingestion timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([op(), expired]);
@@ -191,7 +201,8 @@ export class KustoSink implements Sink {
         if (c.category !== 'auth') throw c;
         this.authFailingSince ??= Date.now();
         const left = this.authFailingSince + graceMs - Date.now();
-        if (left <= 0) throw new PermanentError(`${c.message} (still refused after the ${Math.round(graceMs / 1000)} s authorization grace period)`);
+        if (left <= 0)
+          throw new PermanentError(`${c.message} (still refused after the ${Math.round(graceMs / 1000)} s authorization grace period)`);
         await sleep(Math.min(left, 500 * 2 ** Math.min(attempt, 6)));
       }
     }
@@ -207,8 +218,14 @@ export class KustoSink implements Sink {
       const streaming = this.streaming;
       try {
         // A fresh Readable of one Buffer per call: the SDK consumes it, and string chunks crash it.
-        const stream = () => new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
-        await telemetry.span('qoe.sink.stream', { 'qoe.rows': batch.rows.length }, () => this.cancellable((id) => streaming.ingestFromStream(stream(), props, id)), { childOf: batch });
+        const stream = () =>
+          new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
+        await telemetry.span(
+          'qoe.sink.stream',
+          { 'qoe.rows': batch.rows.length },
+          () => this.cancellable((id) => streaming.ingestFromStream(stream(), props, id)),
+          { childOf: batch },
+        );
         return;
       } catch (err) {
         const c = categorize(err);
@@ -230,7 +247,10 @@ export class KustoSink implements Sink {
       await this.deadline(async () => {
         const name = `${this.opts.database}__${batch.table}__${batch.id}.json.gz`;
         // A Buffer body is uploaded in one call (the SDK checks for it at run time; its types say Readable).
-        const uri = await this.queued.uploadToBlobWithRetry(new StreamDescriptor(body as unknown as Readable, batch.id, CompressionType.GZIP, body.length), name);
+        const uri = await this.queued.uploadToBlobWithRetry(
+          new StreamDescriptor(body as unknown as Readable, batch.id, CompressionType.GZIP, body.length),
+          name,
+        );
         // The batch id is the ingestion's source id, so its status report names the pending entry.
         await this.queued.ingestFromBlob(new BlobDescriptor(uri, batch.bytes, batch.id), props);
       });
