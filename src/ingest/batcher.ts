@@ -74,8 +74,14 @@ export class GroupCommitBatcher {
     private readonly opts: BatcherOptions,
     private readonly log: BatcherLog = () => {},
   ) {
+    this.viaSink = { 'qoe.sink': sink.name, 'qoe.via': 'sink' };
+    this.viaDeadLetter = { 'qoe.sink': sink.name, 'qoe.via': 'deadletter' };
     telemetry.watchBatcher(this);
   }
+
+  /** Metric attributes, made once (the hot path hashes, but does not build, them). */
+  private readonly viaSink: Record<string, string>;
+  private readonly viaDeadLetter: Record<string, string>;
 
   /** Sealed batches waiting for or being written (a queue-depth gauge). */
   depth(): number {
@@ -89,10 +95,12 @@ export class GroupCommitBatcher {
    */
   async submit(table: string, rows: string[], options: SubmitOptions = {}): Promise<BatchOutcome[]> {
     if (rows.length === 0) return [];
+    if (!telemetry.enabled) return this.enqueue(table, rows, options);
     const started = performance.now();
     const outcomes = await this.enqueue(table, rows, options);
     // Receipt to durable for these rows: the slowest of their batches.
-    telemetry.instruments.commitLatency.record(performance.now() - started, { 'qoe.sink': this.sink.name, 'qoe.via': outcomes.some((o) => o.via === 'deadletter') ? 'deadletter' : 'sink' });
+    const via = outcomes.some((o) => o.via === 'deadletter') ? this.viaDeadLetter : this.viaSink;
+    telemetry.instruments.commitLatency.record(performance.now() - started, via);
     return outcomes;
   }
 
