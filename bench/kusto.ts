@@ -15,7 +15,7 @@ import { fmt } from './measure.js';
 
 export async function benchKusto(seconds = 10, ratePerSec = 20_000): Promise<Record<string, number>> {
   const stub = await startKustoStub();
-  const config = loadConfig({ QOE_DATA_DIR: '/tmp/qoe-bench', KUSTO_CLUSTER_URI: stub.url, KUSTO_INGEST_URI: stub.url, KUSTO_ACCESS_TOKEN: 'bench' });
+  const config = loadConfig({ QOE_DATA_DIR: '/tmp/qoe-bench', KUSTO_CLUSTER_URI: stub.url, KUSTO_INGEST_URI: stub.url, KUSTO_ACCESS_TOKEN: 'bench', KUSTO_REPORT_STATUS: 'none' });
   const sink = new KustoSink({ ...config.kusto, mappingFor });
   const deadLetter = new FileDeadLetterStore('/tmp/qoe-bench/deadletter');
   const batcher = new GroupCommitBatcher(sink, deadLetter, { ...config.batch, retry: config.retry });

@@ -1,5 +1,6 @@
 // npm run bench: every benchmark section, figures printed, ratios against baselines measured in the same run.
 import { benchBlob } from './blob.js';
+import { benchFreshness, benchTelemetry } from './freshness.js';
 import { benchKusto } from './kusto.js';
 import { benchLoad, benchSoak } from './load.js';
 import { benchPipeline } from './pipeline.js';
@@ -9,6 +10,8 @@ const sections: Record<string, () => Promise<unknown>> = {
   kusto: () => benchKusto(),
   blob: () => benchBlob(),
   load: () => benchLoad(),
+  freshness: () => benchFreshness(),
+  telemetry: () => benchTelemetry(),
 };
 
 // Not run by default (10 minutes): `npm run bench -- soak` (SOAK_SECONDS to change the length).

@@ -139,8 +139,23 @@ export const fields = {
   KUSTO_INGEST_MODE: z.enum(['managed-streaming', 'queued']).default('managed-streaming'),
   /** A fixed bearer token instead of DefaultAzureCredential (tests, or a token minted elsewhere). */
   KUSTO_ACCESS_TOKEN: z.string().default(''),
-  /** Queued-ingestion status reporting: none, failures, all. */
-  KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('none'),
+  /** Queued-ingestion status reports: all (success known), failures (no news after the settle time is success), none (not tracked). */
+  KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('all'),
+  /** Seconds between reads of the status queues (0: only `npm run deadletter:replay` reads them). */
+  KUSTO_STATUS_POLL_SECONDS: int(30, 0),
+  /** Minutes a queued batch waits for its status report before it is settled (docs/kusto.md). */
+  KUSTO_STATUS_SETTLE_MINUTES: int(60, 1),
+  /** Seconds 401/403 answers are retried after the first one before batches are dead-lettered. */
+  KUSTO_AUTH_GRACE_SECONDS: int(120, 0),
+
+  // --- telemetry (docs/telemetry.md) --------------------------------------------------------
+  /** auto: Application Insights when its connection string is set, else OTLP when an endpoint is set, else off. */
+  QOE_TELEMETRY: z.enum(['auto', 'off', 'console', 'otlp', 'azure']).default('auto'),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().default(''),
+  /** `Authorization=AAD`: telemetry is sent with the managed identity (local auth off on the component). */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().default(''),
+  /** OTLP/HTTP base URL, e.g. http://localhost:4318 (signals go to /v1/metrics and /v1/traces). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().default(''),
 
   // --- anomaly alerting --------------------------------------------------------------------
   /** When the anomaly timer runs: NCRONTAB with six fields (second minute hour day month day-of-week), UTC. */

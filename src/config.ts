@@ -143,7 +143,17 @@ export const sections = {
     },
   ),
   kusto: section(
-    ['KUSTO_CLUSTER_URI', 'KUSTO_INGEST_URI', 'KUSTO_DATABASE', 'KUSTO_INGEST_MODE', 'KUSTO_ACCESS_TOKEN', 'KUSTO_REPORT_STATUS'],
+    [
+      'KUSTO_CLUSTER_URI',
+      'KUSTO_INGEST_URI',
+      'KUSTO_DATABASE',
+      'KUSTO_INGEST_MODE',
+      'KUSTO_ACCESS_TOKEN',
+      'KUSTO_REPORT_STATUS',
+      'KUSTO_STATUS_POLL_SECONDS',
+      'KUSTO_STATUS_SETTLE_MINUTES',
+      'KUSTO_AUTH_GRACE_SECONDS',
+    ],
     ['kusto'],
     (s) => {
       const cluster = s.KUSTO_CLUSTER_URI.trim();
@@ -155,9 +165,30 @@ export const sections = {
           mode: s.KUSTO_INGEST_MODE,
           accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
           reportStatus: s.KUSTO_REPORT_STATUS,
+          statusPollSeconds: s.KUSTO_STATUS_POLL_SECONDS,
+          statusSettleMs: s.KUSTO_STATUS_SETTLE_MINUTES * 60_000,
+          authGraceMs: s.KUSTO_AUTH_GRACE_SECONDS * 1000,
         },
       };
     },
+  ),
+  telemetry: section(
+    ['QOE_TELEMETRY', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    ['telemetry'],
+    (s) => ({
+      telemetry: {
+        mode: (s.QOE_TELEMETRY !== 'auto'
+          ? s.QOE_TELEMETRY
+          : s.APPLICATIONINSIGHTS_CONNECTION_STRING
+            ? 'azure'
+            : s.OTEL_EXPORTER_OTLP_ENDPOINT
+              ? 'otlp'
+              : 'off') as 'off' | 'console' | 'otlp' | 'azure',
+        connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+        entraAuth: /Authorization=AAD/i.test(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),
+        otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '') || undefined,
+      },
+    }),
   ),
   alerts: section(
     [

@@ -132,7 +132,13 @@ var appSettings = {
   KUSTO_INGEST_MODE: kustoIngestMode
   // Empty on purpose: in Azure the managed identity gets the token.
   KUSTO_ACCESS_TOKEN: ''
-  KUSTO_REPORT_STATUS: 'none'
+  KUSTO_REPORT_STATUS: 'all'
+  KUSTO_STATUS_POLL_SECONDS: '30'
+  KUSTO_STATUS_SETTLE_MINUTES: '60'
+  KUSTO_AUTH_GRACE_SECONDS: '120'
+  // Telemetry goes to the Application Insights above (APPLICATIONINSIGHTS_CONNECTION_STRING).
+  QOE_TELEMETRY: 'auto'
+  OTEL_EXPORTER_OTLP_ENDPOINT: ''
 
   // Anomaly alerting. The schedule and queue are read by the host too (%SETTING% bindings).
   QOE_ALERT_SCHEDULE: '0 */5 * * * *'

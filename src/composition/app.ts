@@ -12,6 +12,7 @@ import { createBlobReader } from '../intake/blob/blob-reader.js';
 import type { BlobReader } from '../intake/blob/intake.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { storageFromConfig } from '../storage.js';
+import { startTelemetryOnce } from '../telemetry/setup.js';
 
 export interface Services {
   config: Config;
@@ -33,6 +34,7 @@ export interface ServiceOverrides {
 const consoleLog: BatcherLog = (level, message) => console[level](`[qoe] ${message}`);
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  await startTelemetryOnce(config.telemetry);
   const enricher = await Enricher.create(config.enrich);
   const sink = overrides.sink ?? (await createSink(config));
   const deadLetter = overrides.deadLetter ?? createDeadLetterStore(config);

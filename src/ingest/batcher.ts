@@ -3,10 +3,15 @@
 // promises resolved. A batch the sink will not take goes to the dead-letter store; if that
 // fails too, the callers get NotDurableError and answer 503.
 import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 import { NotDurableError } from '../errors.js';
+import { telemetry } from '../telemetry/instruments.js';
 import type { DeadLetterStore } from './deadletter/store.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { isPermanent, withRetry, type RetryPolicy } from './retry.js';
 import type { Batch, Sink } from './sink.js';
+
+/** Intake spans linked from one batch span (a batch gathers many requests). */
+const MAX_LINKS = 16;
 
 export interface BatcherOptions {
   maxRecords: number;
@@ -23,6 +28,8 @@ export interface SubmitOptions {
    * with other callers' rows and never split, so the tag names exactly these rows.
    */
   tag?: string;
+  /** The intake span of these rows (telemetry on): the batch span links to it. */
+  link?: SpanContext;
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -42,6 +49,8 @@ interface OpenBatch {
   batch: Batch;
   waiters: Waiter[];
   timer?: NodeJS.Timeout;
+  /** The submitters' spans (telemetry on only). */
+  links?: Link[];
 }
 
 export interface BatcherStats {
@@ -64,7 +73,20 @@ export class GroupCommitBatcher {
     private readonly deadLetter: DeadLetterStore,
     private readonly opts: BatcherOptions,
     private readonly log: BatcherLog = () => {},
-  ) {}
+  ) {
+    this.viaSink = { 'qoe.sink': sink.name, 'qoe.via': 'sink' };
+    this.viaDeadLetter = { 'qoe.sink': sink.name, 'qoe.via': 'deadletter' };
+    telemetry.watchBatcher(this);
+  }
+
+  /** Metric attributes, made once (the hot path hashes, but does not build, them). */
+  private readonly viaSink: Record<string, string>;
+  private readonly viaDeadLetter: Record<string, string>;
+
+  /** Sealed batches waiting for or being written (a queue-depth gauge). */
+  depth(): number {
+    return this.queue.length + this.inFlight;
+  }
 
   /**
    * Adds serialized rows for `table`; resolves when every row is durable (in the sink or the
@@ -73,7 +95,17 @@ export class GroupCommitBatcher {
    */
   async submit(table: string, rows: string[], options: SubmitOptions = {}): Promise<BatchOutcome[]> {
     if (rows.length === 0) return [];
-    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag)];
+    if (!telemetry.enabled) return this.enqueue(table, rows, options);
+    const started = performance.now();
+    const outcomes = await this.enqueue(table, rows, options);
+    // Receipt to durable for these rows: the slowest of their batches.
+    const via = outcomes.some((o) => o.via === 'deadletter') ? this.viaDeadLetter : this.viaSink;
+    telemetry.instruments.commitLatency.record(performance.now() - started, via);
+    return outcomes;
+  }
+
+  private async enqueue(table: string, rows: string[], options: SubmitOptions): Promise<BatchOutcome[]> {
+    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag, options.link)];
     const pending: Promise<BatchOutcome>[] = [];
     let current: OpenBatch | undefined;
     let joined = false;
@@ -89,7 +121,7 @@ export class GroupCommitBatcher {
         joined = false;
       }
       if (!joined) {
-        pending.push(this.join(current));
+        pending.push(this.join(current, options.link));
         joined = true;
       }
       current.batch.rows.push(row);
@@ -102,11 +134,11 @@ export class GroupCommitBatcher {
     return Promise.all(pending);
   }
 
-  private submitTagged(table: string, rows: string[], tag: string): Promise<BatchOutcome> {
+  private submitTagged(table: string, rows: string[], tag: string, link?: SpanContext): Promise<BatchOutcome> {
     let bytes = 0;
     for (const row of rows) bytes += Buffer.byteLength(row) + 1;
     const ob: OpenBatch = { batch: { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag }, waiters: [] };
-    const outcome = this.join(ob);
+    const outcome = this.join(ob, link);
     this.queue.push(ob);
     this.pump();
     return outcome;
@@ -134,7 +166,8 @@ export class GroupCommitBatcher {
     return ob;
   }
 
-  private join(ob: OpenBatch): Promise<BatchOutcome> {
+  private join(ob: OpenBatch, link?: SpanContext): Promise<BatchOutcome> {
+    if (link && (ob.links ??= []).length < MAX_LINKS) ob.links.push({ context: link });
     return new Promise<BatchOutcome>((resolve, reject) => ob.waiters.push({ resolve, reject }));
   }
 
@@ -160,23 +193,36 @@ export class GroupCommitBatcher {
     }
   }
 
-  private async write(ob: OpenBatch): Promise<void> {
+  private write(ob: OpenBatch): Promise<void> {
+    const attrs = { 'qoe.sink': this.sink.name, 'qoe.table': ob.batch.table, 'qoe.rows': ob.batch.rows.length };
+    return telemetry.span('qoe.batch.write', attrs, (span) => this.writeBatch(ob, span), { links: ob.links, key: ob.batch });
+  }
+
+  private async writeBatch(ob: OpenBatch, span?: Span): Promise<void> {
     const { batch } = ob;
+    const sinkAttr = { 'qoe.sink': this.sink.name };
     try {
       await withRetry(() => this.sink.write(batch), this.opts.retry, (err, attempt, delay) => {
         this.stats.sinkRetries++;
+        telemetry.instruments.sinkRetries.add(1, sinkAttr);
         this.log('warn', `sink ${this.sink.name}: batch ${batch.id} attempt ${attempt} failed (${describe(err)}); retrying in ${delay} ms`);
       });
       this.stats.batchesWritten++;
       this.stats.rowsWritten += batch.rows.length;
+      telemetry.instruments.batchRows.record(batch.rows.length, sinkAttr);
+      telemetry.instruments.batchBytes.record(batch.bytes, sinkAttr);
+      if (batch.tag !== undefined) telemetry.instruments.blobBytes.add(batch.bytes, sinkAttr);
       ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'sink' }));
       return;
     } catch (sinkErr) {
       const reason = `sink ${this.sink.name} failed: ${describe(sinkErr)}`;
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
       this.log('error', `batch ${batch.id} (${batch.rows.length} rows) -> dead letter: ${reason}`);
       try {
         await this.deadLetter.writeFailedBatch(batch, reason);
         this.stats.batchesDeadLettered++;
+        const category = (sinkErr as { category?: string }).category ?? (isPermanent(sinkErr) ? 'permanent' : 'retries-exhausted');
+        telemetry.instruments.deadLettered.add(batch.rows.length, { ...sinkAttr, 'qoe.reason': category });
         ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'deadletter' }));
       } catch (dlErr) {
         this.stats.batchesLost++;

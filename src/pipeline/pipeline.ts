@@ -11,6 +11,8 @@ import type { DeadLetterStore, RejectedRecord } from '../ingest/deadletter/store
 import type { Candidate, CommitOptions, IntakeContext, PipelineResult, PreparedRecords } from './contract.js';
 import type { PipelineLimits } from './limits.js';
 import { boundedJson, isPlainObject } from './values.js';
+import type { SpanContext } from '@opentelemetry/api';
+import { recordIntake, telemetry } from '../telemetry/instruments.js';
 
 export class Pipeline {
   private readonly validator: BeaconValidator;
@@ -91,10 +93,15 @@ export class Pipeline {
   }
 
   /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
-  async commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+  commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
+    // The intake span: the batch spans link to it (telemetry/instruments.ts).
+    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, (span) => this.commitRecords(prepared, ctx, options, span?.spanContext()));
+  }
+
+  private async commitRecords(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions, link?: SpanContext): Promise<PipelineResult> {
     const { rows, rejected } = prepared;
     const writes: Promise<unknown>[] = [];
-    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, options.ingestTag === undefined ? undefined : { tag: options.ingestTag }));
+    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, { ...(options.ingestTag !== undefined && { tag: options.ingestTag }), link }));
     if (rejected.length) {
       writes.push(
         this.deadLetter
@@ -105,6 +112,7 @@ export class Pipeline {
       );
     }
     await Promise.all(writes);
+    recordIntake(ctx.source, rows.length, rejected);
     return { accepted: rows.length, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
   }
 }

@@ -10,6 +10,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { createDeadLetterStore } from '../../src/ingest/deadletter/index.js';
 import { replayDeadLetters } from '../../src/ingest/deadletter/replay.js';
 import { mappingFor } from '../../src/ingest/sinks/index.js';
 import { KustoSink } from '../../src/ingest/sinks/kusto.js';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     QOE_SINK_RETRY_BASE_MS: '10',
     QOE_SINK_RETRY_MAX_MS: '100',
   });
-  sink = new KustoSink({ ...config.kusto, mappingFor, timeoutMs: 500 });
+  sink = new KustoSink({ ...config.kusto, mappingFor, timeoutMs: 500, pending: createDeadLetterStore(config) });
   services = await createServices(config, { sink, log: () => {} });
 }, 120_000);
 

@@ -47,6 +47,8 @@ export interface KustoStub {
   streamingFaults: Fault[];
   /** Faults served in order to management commands. */
   mgmtFaults: Fault[];
+  /** Hung requests whose connection the client closed (a cancelled request). */
+  hangsClosed: number;
   /** Answers management commands not handled by default: return a V1 table, or undefined to fall through. */
   onMgmt?: (call: MgmtCall) => V1Table | undefined;
   onQuery?: (call: MgmtCall) => V1Table | undefined;
@@ -98,6 +100,7 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
     queries: [],
     streamingFaults: [],
     mgmtFaults: [],
+    hangsClosed: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -112,7 +115,10 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
   /** Serves a fault; true when the request was handled by it. */
   const fault = (f: Fault | undefined, req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (!f) return false;
-    if ('hang' in f) return true; // never answer; the client's timeout must fire
+    if ('hang' in f) {
+      res.once('close', () => stub.hangsClosed++); // never answer; the client's timeout must fire and cancel
+      return true;
+    }
     if ('reset' in f) {
       req.socket.destroy();
       return true;

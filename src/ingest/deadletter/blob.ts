@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createOnce, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
-import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import { batchDocument, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
 /** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
 export class BlobDeadLetterStore implements DeadLetterStore {
@@ -53,6 +53,32 @@ export class BlobDeadLetterStore implements DeadLetterStore {
         read: async () => parseBatchDocument((await blob.downloadToBuffer()).toString('utf8')),
         remove: async () => void (await blob.deleteIfExists()),
       };
+    }
+  }
+
+  writePending(batch: Batch): Promise<void> {
+    return this.put(pendingDocument(batch));
+  }
+
+  async readPending(batchId: string): Promise<DeadLetterBatch | undefined> {
+    if (!(await this.container.exists())) return undefined;
+    try {
+      return parseBatchDocument((await this.container.getBlockBlobClient(pendingName(batchId)).downloadToBuffer()).toString('utf8'));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async removePending(batchId: string): Promise<void> {
+    await this.container.getBlockBlobClient(pendingName(batchId)).deleteIfExists();
+  }
+
+  async *listPending(): AsyncIterable<{ batchId: string; since: Date }> {
+    if (!(await this.container.exists())) return;
+    for await (const b of this.container.listBlobsFlat({ prefix: 'pending/' })) {
+      const batchId = b.name.slice('pending/'.length).replace(/\.json$/, '');
+      if (PENDING_ID.test(batchId)) yield { batchId, since: b.properties.lastModified ?? b.properties.createdOn ?? new Date(0) };
     }
   }
 }

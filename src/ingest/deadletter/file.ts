@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch } from '../sink.js';
-import { batchDocument, parseBatchDocument, rejectedDocument, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import { batchDocument, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
 /** Dead letters as files under the data folder; written to a temp name and renamed, so a reader never sees half a file. */
 export class FileDeadLetterStore implements DeadLetterStore {
@@ -36,6 +36,32 @@ export class FileDeadLetterStore implements DeadLetterStore {
         read: async () => parseBatchDocument(await readFile(file, 'utf8')),
         remove: () => rm(file, { force: true }),
       };
+    }
+  }
+
+  writePending(batch: Batch): Promise<void> {
+    return this.put(pendingDocument(batch));
+  }
+
+  async readPending(batchId: string): Promise<DeadLetterBatch | undefined> {
+    const text = await readFile(path.join(this.dir, ...pendingName(batchId).split('/')), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    return text === undefined ? undefined : parseBatchDocument(text);
+  }
+
+  removePending(batchId: string): Promise<void> {
+    return rm(path.join(this.dir, ...pendingName(batchId).split('/')), { force: true });
+  }
+
+  async *listPending(): AsyncIterable<{ batchId: string; since: Date }> {
+    const root = path.join(this.dir, 'pending');
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      const batchId = name.replace(/\.json$/, '');
+      if (!PENDING_ID.test(batchId)) continue;
+      const info = await stat(path.join(root, name)).catch(() => undefined);
+      if (info) yield { batchId, since: info.mtime };
     }
   }
 }

@@ -28,6 +28,28 @@ export interface DeadLetterStore {
   writeFailedBatch(batch: Batch, reason: string): Promise<void>;
   /** Failed batches, oldest first, for replay. Optional: test doubles need not list. */
   listBatches?(): AsyncIterable<StoredBatch>;
+  /**
+   * Queued ingestions whose outcome Data Explorer has not reported yet, kept with their rows under
+   * `pending/<batch id>.json` until success is known (ingest/ingestion-status.ts). Optional.
+   */
+  writePending?(batch: Batch): Promise<void>;
+  readPending?(batchId: string): Promise<DeadLetterBatch | undefined>;
+  removePending?(batchId: string): Promise<void>;
+  listPending?(): AsyncIterable<{ batchId: string; since: Date }>;
+}
+
+/** Batch ids are UUIDs; anything else (say, an id read from a status queue) never becomes a path. */
+export const PENDING_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function pendingName(batchId: string): string {
+  if (!PENDING_ID.test(batchId)) throw new Error('not a batch id');
+  return `pending/${batchId.toLowerCase()}.json`;
+}
+
+/** A pending batch: the batch document format, so a failed one moves to `batches/` unchanged but for its reason. */
+export function pendingDocument(batch: Batch, now = new Date()): DeadLetterDocument {
+  const doc = batchDocument(batch, 'queued ingestion: outcome not known yet', now);
+  return { ...doc, name: pendingName(batch.id), metadata: { ...doc.metadata, kind: 'pending' } };
 }
 
 /** A dead-lettered batch as stored: read it, and remove it once it has been ingested. */

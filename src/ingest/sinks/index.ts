@@ -1,5 +1,7 @@
 import { QOE_EVENTS_MAPPING, QOE_EVENTS_TABLE } from '../../beacon/qoe-event.js';
 import type { Config } from '../../config.js';
+import { createDeadLetterStore } from '../deadletter/index.js';
+import type { DeadLetterStore } from '../deadletter/store.js';
 import type { Sink } from '../sink.js';
 import { FileSink } from './file.js';
 
@@ -9,13 +11,14 @@ export function mappingFor(table: string): string {
 }
 
 /** The sink the configuration asks for. The Kusto SDK is loaded only when a cluster is configured. */
-export async function createSink(config: Config): Promise<Sink> {
+export async function createSink(config: Config, pending: DeadLetterStore = createDeadLetterStore(config)): Promise<Sink> {
   switch (config.sink) {
     case 'file':
       return new FileSink(config.fileSink.dir, config.fileSink.windowSeconds);
     case 'kusto': {
       const { KustoSink } = await import('./kusto.js');
-      return new KustoSink({ ...config.kusto, mappingFor });
+      // Queued batches wait for their outcome in the dead-letter store (ingest/ingestion-status.ts).
+      return new KustoSink({ ...config.kusto, mappingFor, pending, log: (level, message) => console[level](`[qoe] ${message}`) });
     }
   }
 }

@@ -70,11 +70,11 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
     const dl: DeadLetterStore = { name: 'mem', writeRejected: async () => {}, writeFailedBatch: async (b) => void deadLetters.push(b) };
     const batcher = new GroupCommitBatcher(sink, dl, { maxRecords: 50, maxBytes: 1 << 20, maxDelayMs: 5, retry: { maxAttempts: 4, baseMs: 5, maxMs: 20 } });
     stub.streaming.length = 0;
-    // 429, 500, a hang past the timeout, a reset; then a permanent 400
-    stub.streamingFaults.push({ status: 429 }, { status: 500 }, { hang: true }, { reset: true }, { status: 400 });
+    // 500, a hang past the timeout, a reset; then a permanent 400 (throttling: next test)
+    stub.streamingFaults.push({ status: 500 }, { hang: true }, { reset: true }, { status: 400 });
     const submitted: string[] = [];
     const acks: Promise<unknown>[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 5; i++) {
       const rows = rowsOf(50, i * 50);
       submitted.push(...rows);
       acks.push(batcher.submit('QoeEvents', rows));
@@ -86,11 +86,44 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
     const viaQueue = (await Promise.all(queued.map((m) => blobRows(m.BlobPath)))).flat();
     const viaStream = stub.streaming.flatMap((c) => c.text.trimEnd().split('\n'));
     const dead = deadLetters.flatMap((b) => b.rows);
-    // the first four faults fell back to the queue; the 400 went to the dead-letter store at once
-    expect(queued).toHaveLength(4);
+    // the first three faults fell back to the queue; the 400 went to the dead-letter store at once
+    expect(queued).toHaveLength(3);
     expect(deadLetters).toHaveLength(1);
     expect(viaStream).toHaveLength(50);
     expect([...viaQueue, ...viaStream, ...dead].sort()).toEqual([...submitted].sort());
+    await sink.close();
+  });
+
+  it('streaming off, a table configuration or throttling sends the table queued for a while; other tables still stream', async () => {
+    for (const [fault, code] of [
+      [{ status: 400, body: { error: { code: 'BadRequest_StreamingIngestionPolicyNotEnabled', message: 'Streaming ingestion policy is not enabled for the table', '@permanent': true } } }, 'streaming-off'],
+      [{ status: 400, body: { error: { code: 'UpdatePolicyIncompatible', message: 'update policy prevents streaming', '@permanent': true } } }, 'table-config'],
+      [{ status: 429 }, 'throttled'],
+    ] as const) {
+      const fallbacks: string[] = [];
+      const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't', onFallback: (r) => fallbacks.push(r) });
+      stub.streaming.length = 0;
+      stub.streamingFaults.push(fault);
+      const batch = (table: string, from: number): Batch => ({ id: crypto.randomUUID(), table, rows: rowsOf(2, from), bytes: 60, createdAt: new Date() });
+      await sink.write(batch('QoeEvents', 0)); // refused by streaming, taken by the queue
+      await sink.write(batch('QoeEvents', 2)); // straight to the queue: no second streaming attempt
+      await sink.write(batch('OtherTable', 4)); // another table streams
+      expect([code, fallbacks.length, stub.streaming.map((c) => c.table)]).toEqual([code, 1, ['OtherTable']]);
+      const queued = await drainQueue();
+      expect(queued.map((m) => m.TableName)).toEqual(['QoeEvents', 'QoeEvents']);
+      expect((await Promise.all(queued.map((m) => blobRows(m.BlobPath)))).flat()).toEqual(rowsOf(4, 0));
+      await sink.close();
+    }
+  });
+
+  it('a request too large for streaming (413) goes queued once; the next batch streams again', async () => {
+    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't' });
+    stub.streaming.length = 0;
+    stub.streamingFaults.push({ status: 413 });
+    await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows: rowsOf(2), bytes: 60, createdAt: new Date() });
+    await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows: rowsOf(2, 2), bytes: 60, createdAt: new Date() });
+    expect(await drainQueue()).toHaveLength(1);
+    expect(stub.streaming).toHaveLength(1);
     await sink.close();
   });
 
