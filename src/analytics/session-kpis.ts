@@ -172,8 +172,9 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
   const terminalAt = all.findIndex((x) => isTerminal(x.r));
   const play = terminalAt < 0 ? all : all.slice(0, terminalAt + 1);
   const terminal = terminalAt < 0 ? undefined : play[terminalAt]!.r;
+  // A CMCD `sta=p` becomes `play` (with msd), `stall_end` (with bsd) or `playing`: all three mean playing.
   let firstFrame = play.findIndex((x) => x.r.EventType === 'play');
-  if (firstFrame < 0) firstFrame = play.findIndex((x) => x.r.EventType === 'playing');
+  if (firstFrame < 0) firstFrame = play.findIndex((x) => x.r.EventType === 'playing' || x.r.EventType === 'stall_end');
   const started = firstFrame >= 0;
 
   let state: State = 'startup';
@@ -193,17 +194,19 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
 
   for (let i = 0; i < play.length; i++) {
     const { r, t } = play[i]!;
+    let playedMs = 0; // play time of the interval that ends at this row
+    const heldBefore = held;
     if (i > 0) {
       // Section 1.6: the interval belongs to the state at the earlier row; over the timeout it counts 0.
       const gap = t - play[i - 1]!.t;
       const dt = gap > timeoutMs ? 0 : gap;
-      if (state === 'playing') {
-        playTimeMs += dt;
-        if (held !== null) {
-          bitrateMs += held * dt;
-          bitrateWeightMs += dt;
-        }
-      } else if (state === 'stalled') openStallMs += dt;
+      if (state === 'playing') playedMs = dt;
+      else if (state === 'stalled') openStallMs += dt;
+    }
+    playTimeMs += playedMs;
+    if (heldBefore !== null) {
+      bitrateMs += heldBefore * playedMs;
+      bitrateWeightMs += playedMs;
     }
     if (isBitrateSample(r)) {
       const kbps = r.BitrateKbps!;
@@ -263,6 +266,18 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
       case 'stall_end':
         if (state === 'stalled') {
           stallMs += r.StallMs ?? openStallMs;
+          state = 'playing';
+        } else if (r.StallMs != null) {
+          // Its start was never reported (a CMCD target of `t` reports only): a stall of StallMs that
+          // ended here, its time taken out of the play time of the interval before it.
+          const cut = Math.min(r.StallMs, playedMs);
+          stallCount++;
+          stallMs += r.StallMs;
+          playTimeMs -= cut;
+          if (heldBefore !== null) {
+            bitrateMs -= heldBefore * cut;
+            bitrateWeightMs -= cut;
+          }
           state = 'playing';
         }
         break;
