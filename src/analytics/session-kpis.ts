@@ -149,20 +149,27 @@ function byPlayOrder(a: Row, b: Row): number {
 export function sessionsFromRows(rows: Iterable<KpiRow>, opts: SessionOptions = {}): SessionKpis[] {
   const evaluationMs = toMs(opts.evaluationTime ?? Date.now());
   const timeoutMs = opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
-  // Section 1.2: a repeat (same SessionId, Source, Seq, Timestamp, EventType) counts once.
-  const sessions = new Map<string, Map<string, Row>>();
+  const bySession = new Map<string, Map<string, Row[]>>(); // SessionId -> Source -> rows
   for (const r of rows) {
     const t = Date.parse(r.Timestamp);
     if (!r.SessionId || !Number.isFinite(t)) continue;
-    const key = `${r.SessionId}\u0000${r.Source ?? ''}`;
-    let events = sessions.get(key);
-    if (!events) sessions.set(key, (events = new Map()));
-    const eventKey = `${r.Seq ?? ''}\u0000${t}\u0000${r.EventType}`;
-    if (!events.has(eventKey)) events.set(eventKey, { r, t });
+    let bySource = bySession.get(r.SessionId);
+    if (!bySource) bySession.set(r.SessionId, (bySource = new Map()));
+    const source = r.Source ?? '';
+    const list = bySource.get(source);
+    if (list) list.push({ r, t });
+    else bySource.set(source, [{ r, t }]);
   }
   const out: SessionKpis[] = [];
-  for (const events of sessions.values()) out.push(oneSession([...events.values()].sort(byPlayOrder), evaluationMs, timeoutMs));
-  return out.sort((a, b) => Date.parse(a.firstSeenAt) - Date.parse(b.firstSeenAt) || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) || (a.source < b.source ? -1 : 1));
+  for (const bySource of bySession.values()) for (const list of bySource.values()) out.push(oneSession(withoutRepeats(list.sort(byPlayOrder)), evaluationMs, timeoutMs));
+  return out.sort((a, b) => (a.firstSeenAt < b.firstSeenAt ? -1 : a.firstSeenAt > b.firstSeenAt ? 1 : 0) || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) || (a.source < b.source ? -1 : 1));
+}
+
+/** Section 1.2: a repeat (same Seq, Timestamp and EventType) counts once; sorted, repeats are neighbours. */
+function withoutRepeats(sorted: Row[]): Row[] {
+  const out = [sorted[0]!];
+  for (let i = 1; i < sorted.length; i++) if (byPlayOrder(sorted[i - 1]!, sorted[i]!) !== 0) out.push(sorted[i]!);
+  return out;
 }
 
 type State = 'startup' | 'playing' | 'paused' | 'seeking' | 'waiting' | 'stalled' | 'ended';
