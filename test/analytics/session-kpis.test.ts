@@ -75,6 +75,17 @@ describe('session KPI rules', () => {
     expect(agg).toMatchObject({ attempts: 4, starting: 1, decidedAttempts: 3, vsfRate: 1 / 3, plays: 2, endedPlays: 1, playbackFailureRate: 0 });
   });
 
+  it('a late row reverses a provisional outcome: EBVS by inactivity becomes a play when its first frame arrives', () => {
+    const start = { ...row(0, 'start'), ReceivedAt: at(1) };
+    expect(one([start])).toMatchObject({ ebvs: true, ended: true });
+    const latePlay = { ...row(3, 'play', { StartupMs: 3000 }), ReceivedAt: at(3000) }; // uploaded 50 minutes later
+    expect(one([start, latePlay])).toMatchObject({ ebvs: false, firstFrameAt: at(3), videoStartTimeMs: 3000, ended: true, playEndAt: at(3) });
+    // and a session counted as still playing ends by inactivity once the evaluation time moves on
+    const playing = [start, { ...row(2, 'play'), ReceivedAt: at(2) }];
+    expect(one(playing, { evaluationTime: T0 + 60_000 })).toMatchObject({ ended: false, playEndAt: null });
+    expect(one(playing, { evaluationTime: T0 + 302_000 })).toMatchObject({ ended: true, playEndAt: at(2) });
+  });
+
   it('percentile is nearest rank', () => {
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 95)).toBe(19);
