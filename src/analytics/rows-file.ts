@@ -29,6 +29,9 @@ export async function ndjsonFiles(target: string): Promise<string[]> {
     .sort();
 }
 
+// Columns the KPIs do arithmetic on: in a file from elsewhere, a value of the wrong type is dropped (null).
+const NUMBER_COLUMNS = ['Seq', 'StartupMs', 'StallMs', 'BitrateKbps', 'TopBitrateKbps', 'DroppedFrames', 'Asn'] as const;
+
 function asRow(line: string): KpiRow | null {
   if (line.length > MAX_LINE_CHARS) return null;
   let v: unknown;
@@ -39,7 +42,10 @@ function asRow(line: string): KpiRow | null {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const r = v as Record<string, unknown>;
-  return typeof r.SessionId === 'string' && typeof r.EventType === 'string' && typeof r.Timestamp === 'string' ? (r as unknown as KpiRow) : null;
+  if (typeof r.SessionId !== 'string' || typeof r.EventType !== 'string' || typeof r.Timestamp !== 'string') return null;
+  for (const col of NUMBER_COLUMNS) if (r[col] != null && !(typeof r[col] === 'number' && Number.isFinite(r[col]))) r[col] = null;
+  if (r.Fatal != null && typeof r.Fatal !== 'boolean') r.Fatal = null;
+  return r as unknown as KpiRow;
 }
 
 export async function readQoeRows(target: string): Promise<RowsRead> {

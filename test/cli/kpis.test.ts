@@ -58,6 +58,14 @@ describe('npm run kpis', () => {
     }
   });
 
+  it('drops values of the wrong type instead of computing with them', async () => {
+    const file = path.join(tmp, 'typed.ndjson');
+    const r = (s: number, EventType: string, extra: object = {}) => JSON.stringify({ SessionId: 'typed', Source: 'http', Timestamp: new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString(), EventType, ...extra });
+    await writeFile(file, [r(0, 'start'), r(2, 'play', { StartupMs: '1000', BitrateKbps: 'lots', Seq: 'x' }), r(5, 'stall_start', { Fatal: 'yes' }), r(7, 'stall_end', { StallMs: { ms: 2 } }), r(11, 'end')].join('\n'));
+    const { lines } = await kpis(file, '--at', expected.evaluationTime);
+    expect(lines[0]).toMatchObject({ videoStartTimeMs: 2000, avgBitrateKbps: null, stallCount: 1, stallMs: 2000, playTimeMs: 7000, playbackFailure: false });
+  });
+
   it('the evaluation time decides who is still starting', async () => {
     const early = await kpis(path.join(golden, 'rows.ndjson'), '--at', '2026-11-23T10:28:30Z');
     const g09 = early.lines.find((l) => l.sessionId === 'g09-json-still-starting')!;
