@@ -1,6 +1,6 @@
 // Aggregates over per-session KPIs (docs/kpis.md section 5): ratios of sums, never means of ratios.
 // The same function serves the `npm run kpis` totals, a time bin, or one dimension value (issue 18).
-import type { SessionKpis } from './session-kpis.js';
+import type { DimensionColumn, SessionKpis } from './session-kpis.js';
 
 export interface AggregateKpis {
   sessions: number;
@@ -122,4 +122,19 @@ export function peakConcurrentPlays(sessions: readonly SessionKpis[]): number {
   let peak = 0;
   for (const [, d] of edges) peak = Math.max(peak, (now += d));
   return peak;
+}
+
+/**
+ * Aggregates per value of one dimension (issue 18's breakdowns). A session without a value is in
+ * the "" group, so no session drops out of a breakdown.
+ */
+export function aggregateByDimension(sessions: readonly SessionKpis[], dimension: DimensionColumn): Map<string, AggregateKpis> {
+  const groups = new Map<string, SessionKpis[]>();
+  for (const s of sessions) {
+    const value = s.dimensions[dimension] === null ? '' : String(s.dimensions[dimension]);
+    const list = groups.get(value);
+    if (list) list.push(s);
+    else groups.set(value, [s]);
+  }
+  return new Map([...groups].map(([value, list]) => [value, aggregateKpis(list)]));
 }

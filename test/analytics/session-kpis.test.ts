@@ -1,7 +1,7 @@
 // Rules of docs/kpis.md that the golden sessions do not pin one by one, and invariants over random plays.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aggregateKpis, percentile } from '../../src/analytics/aggregate.js';
+import { aggregateByDimension, aggregateKpis, percentile } from '../../src/analytics/aggregate.js';
 import { isBusinessErrorCode, qoeScore, sessionsFromRows, type KpiRow } from '../../src/analytics/session-kpis.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -84,6 +84,18 @@ describe('session KPI rules', () => {
     const playing = [start, { ...row(2, 'play'), ReceivedAt: at(2) }];
     expect(one(playing, { evaluationTime: T0 + 60_000 })).toMatchObject({ ended: false, playEndAt: null });
     expect(one(playing, { evaluationTime: T0 + 302_000 })).toMatchObject({ ended: true, playEndAt: at(2) });
+  });
+
+  it('breakdowns by a dimension keep sessions without a value (the "" group)', () => {
+    const rows = [
+      ...[row(0, 'start', { Cdn: 'Akamai' }), row(1, 'play'), row(9, 'end')].map((r) => ({ ...r, SessionId: 'a' })),
+      ...[row(0, 'start'), row(2, 'error', { Fatal: true, Cdn: 'Fastly' })].map((r) => ({ ...r, SessionId: 'b' })),
+      ...[row(0, 'start'), row(5, 'end')].map((r) => ({ ...r, SessionId: 'c' })),
+    ];
+    const by = aggregateByDimension(sessionsFromRows(rows, E), 'Cdn');
+    expect([...by.keys()].sort()).toEqual(['', 'Akamai', 'Fastly']);
+    expect(by.get('Fastly')).toMatchObject({ attempts: 1, vsf: 1, vsfRate: 1 });
+    expect(by.get('')).toMatchObject({ attempts: 1, ebvs: 1 });
   });
 
   it('percentile is nearest rank', () => {
