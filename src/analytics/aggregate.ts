@@ -77,7 +77,10 @@ export function aggregateKpis(sessions: readonly SessionKpis[]): AggregateKpis {
     vsfBusinessRate: ratio(vsfBusiness, decided),
     ebvsRate: ratio(ebvs, decided),
     playbackFailureRate: ratio(playbackFailures, endedPlays),
-    videoStartTimeMeanMs: ratio(startups.reduce((n, v) => n + v, 0), startups.length),
+    videoStartTimeMeanMs: ratio(
+      startups.reduce((n, v) => n + v, 0),
+      startups.length,
+    ),
     videoStartTimeP50Ms: percentile(startups, 50),
     videoStartTimeP95Ms: percentile(startups, 95),
     stallCount: sum((s) => s.stallCount),
@@ -92,7 +95,10 @@ export function aggregateKpis(sessions: readonly SessionKpis[]): AggregateKpis {
       withDropped.reduce((n, s) => n + s.droppedFrames!, 0),
       withDropped.reduce((n, s) => n + s.playTimeMs, 0) / 60_000,
     ),
-    qoeScoreMean: ratio(scores.reduce((n, v) => n + v, 0), scores.length),
+    qoeScoreMean: ratio(
+      scores.reduce((n, v) => n + v, 0),
+      scores.length,
+    ),
     peakConcurrentPlays: peakConcurrentPlays(sessions),
   };
 }
