@@ -17,7 +17,7 @@
 
 import { join } from 'node:path';
 import { Command, findFirst, reportSkippedText, type KqlColumn, type KqlDiagnostic } from './command-syntax.js';
-import { kustoLanguage, toArray, type GlobalState } from './kusto-language.js';
+import { kustoLanguage, toArray, type GlobalState, type TableSymbol } from './kusto-language.js';
 import { checkPolicy, COMMANDS, POLICY_COMMAND, Schema, type KqlMapping } from './schema-commands.js';
 import { lineAndColumn, listScripts, splitCommands, type KqlScript } from './scripts.js';
 
@@ -49,6 +49,14 @@ export class KqlSchemaBuilder {
     return toArray(code.GetDiagnostics())
       .filter((d) => d.Severity === 'Error')
       .map((d) => ({ file, ...lineAndColumn(query, d.Start), code: d.Code, message: d.Message }));
+  }
+
+  /** The columns a query returns (e.g. a function call), or undefined when it has errors or returns no table. */
+  queryColumns(query: string): KqlColumn[] | undefined {
+    if (this.analyzeQuery(query).length) return undefined;
+    const code = kustoLanguage().KustoCode.ParseAndAnalyze(query, this.currentGlobals());
+    const type = code.ResultType as TableSymbol | null;
+    return type?.Columns ? toArray(type.Columns).map((c) => ({ name: c.Name, type: c.Type.Name })) : undefined;
   }
 
   /** A table's (or materialized view's) columns, in order. */

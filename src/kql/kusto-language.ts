@@ -79,6 +79,8 @@ export interface KustoCode {
   /** "Command" or "Query" (or "Directive"). */
   readonly Kind: string;
   readonly Syntax: SyntaxElement;
+  /** The result type of a query (a TableSymbol for a tabular query). */
+  readonly ResultType: KSymbol | null;
   GetDiagnostics(): List<Diagnostic>;
 }
 

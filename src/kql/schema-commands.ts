@@ -36,6 +36,7 @@ export const COMMANDS: Record<string, Handler> = {
   DropFunction: dropFunctions,
   DropFunctions: dropFunctions,
   CreateMaterializedView: defineView,
+  CreateMaterializedViewOverMaterializedView: defineView,
   CreateOrAlterMaterializedView: defineView,
   AlterMaterializedView: defineView,
   DropMaterializedView: dropView,
@@ -150,7 +151,14 @@ function defineView(s: Schema, c: Command): void {
   if (!nameNode || !body) return;
   const name = nameNode.SimpleName;
   if (!c.claim(s, nameNode, 'materialized view')) return;
-  if (c.name === 'CreateMaterializedView' && s.views.has(name)) {
+  // Microsoft: a view may read another view only when that one is a take_any(*) deduplication.
+  const source = c.name === 'CreateMaterializedViewOverMaterializedView' ? c.one('SourceMaterializedViewName') : undefined;
+  const sourceQuery = source && s.views.get(source.SimpleName)?.query;
+  if (source && sourceQuery !== undefined && !/\|\s*summarize\s+take_any\(\s*\*\s*\)/.test(sourceQuery)) {
+    c.fail(source, 'view-over-view', `materialized view '${name}' reads view '${source.SimpleName}', which is not a take_any(*) deduplication view`);
+  }
+  if (!c.ok) return;
+  if (c.name.startsWith('CreateMaterializedView') && s.views.has(name)) {
     if (!c.has('ifnotexists')) c.fail(nameNode, 'already-exists', `materialized view '${name}' already exists`);
     return;
   }
