@@ -24,7 +24,7 @@ if (values.help || !values.cluster || !values.database) {
 }
 
 const executor = createKustoExecutor({ clusterUri: values.cluster, accessToken: values.token, timeoutMs: 10 * 60_000 });
-const icon = { applied: '✔', pending: '…', skipped: '·', command: ' ', failed: '✘' } as const;
+const icon = { applied: '✔', pending: '…', skipped: '·', command: ' ', waiting: '⏳', failed: '✘' } as const;
 try {
   const report = await migrate({
     dir: path.resolve(values.dir!),
