@@ -118,4 +118,52 @@ describe('kql:migrate against the real azure-kusto-data client and a loopback st
     expect(report.pending.length).toBeGreaterThan(0);
     expect(stub.mgmt).toEqual([]);
   });
+
+  it('waits for an async command\'s operation before the next command, and stops when it fails', async () => {
+    const { stub, history } = await stubWithHistory();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kql-'));
+    cleanup.push(() => stub.close(), () => rm(dir, { recursive: true, force: true }));
+    const view = '.create async ifnotexists materialized-view with (backfill = true) V on table A { A | summarize take_any(*) by x }';
+    await writeFile(path.join(dir, 'V001__one.kql'), `.create table A (x:int)\n\n${view}\n\n.alter materialized-view V policy caching hot = 1d\n`);
+    const id = '0b7f3c1e-5a2d-4c8b-9e6f-2a1b3c4d5e6f';
+    const states = ['Scheduled', 'InProgress', 'InProgress', 'Failed'];
+    let viewExists = false;
+    const base = stub.onMgmt!;
+    stub.onMgmt = (call) => {
+      base(call);
+      if (call.csl === view) {
+        // ifnotexists on an existing view: no operation, nothing to wait for (a re-run).
+        return viewExists ? { columns: [{ name: 'Result', type: 'string' }], rows: [['exists']] } : { columns: [{ name: 'OperationId', type: 'guid' }], rows: [[id]] };
+      }
+      if (call.csl === `.show operations ${id}`) {
+        const state = states.shift() ?? 'Completed';
+        return { columns: [{ name: 'OperationId', type: 'guid' }, { name: 'State', type: 'string' }, { name: 'Status', type: 'string' }], rows: [[id, state, state === 'Failed' ? 'Backfill ran out of memory' : '']] };
+      }
+      return undefined;
+    };
+    const executor = createKustoExecutor({ clusterUri: stub.url, accessToken: 'test' });
+    cleanup.push(async () => executor.close());
+    const run = () => migrate({ dir, database: 'qoe', executor, appliedBy: 'ci', operationPollMs: 1 });
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as Error).message).toMatch(/command 2 \(line 3\) failed/);
+    expect((err as Error).message).toContain(`operation ${id} ended Failed: Backfill ran out of memory`);
+    // Polled until the final state; the command after the view was never sent.
+    expect(scriptCommands(stub).filter((c) => c.startsWith('.show operations'))).toHaveLength(4);
+    expect(scriptCommands(stub)).not.toContain('.alter materialized-view V policy caching hot = 1d');
+    expect(history.map((h) => [h.Version, h.Success])).toEqual([[1, false]]);
+
+    // The re-run starts the script again: the first backfill failed, so the view is created again and this time completes.
+    stub.mgmt.length = 0;
+    states.push('InProgress', 'Completed');
+    expect((await run()).applied).toEqual(['V001__one.kql']);
+    expect(scriptCommands(stub)).toEqual(['.create table A (x:int)', view, `.show operations ${id}`, `.show operations ${id}`, '.alter materialized-view V policy caching hot = 1d']);
+
+    // Once the view exists, `ifnotexists` answers without an operation: a re-run does not wait.
+    viewExists = true;
+    history.length = 0;
+    stub.mgmt.length = 0;
+    expect((await run()).applied).toEqual(['V001__one.kql']);
+    expect(scriptCommands(stub).some((c) => c.startsWith('.show operations'))).toBe(false);
+  });
 });
