@@ -149,20 +149,27 @@ function byPlayOrder(a: Row, b: Row): number {
 export function sessionsFromRows(rows: Iterable<KpiRow>, opts: SessionOptions = {}): SessionKpis[] {
   const evaluationMs = toMs(opts.evaluationTime ?? Date.now());
   const timeoutMs = opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
-  // Section 1.2: a repeat (same SessionId, Source, Seq, Timestamp, EventType) counts once.
-  const sessions = new Map<string, Map<string, Row>>();
+  const bySession = new Map<string, Map<string, Row[]>>(); // SessionId -> Source -> rows
   for (const r of rows) {
     const t = Date.parse(r.Timestamp);
     if (!r.SessionId || !Number.isFinite(t)) continue;
-    const key = `${r.SessionId}\u0000${r.Source ?? ''}`;
-    let events = sessions.get(key);
-    if (!events) sessions.set(key, (events = new Map()));
-    const eventKey = `${r.Seq ?? ''}\u0000${t}\u0000${r.EventType}`;
-    if (!events.has(eventKey)) events.set(eventKey, { r, t });
+    let bySource = bySession.get(r.SessionId);
+    if (!bySource) bySession.set(r.SessionId, (bySource = new Map()));
+    const source = r.Source ?? '';
+    const list = bySource.get(source);
+    if (list) list.push({ r, t });
+    else bySource.set(source, [{ r, t }]);
   }
   const out: SessionKpis[] = [];
-  for (const events of sessions.values()) out.push(oneSession([...events.values()].sort(byPlayOrder), evaluationMs, timeoutMs));
-  return out.sort((a, b) => Date.parse(a.firstSeenAt) - Date.parse(b.firstSeenAt) || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) || (a.source < b.source ? -1 : 1));
+  for (const bySource of bySession.values()) for (const list of bySource.values()) out.push(oneSession(withoutRepeats(list.sort(byPlayOrder)), evaluationMs, timeoutMs));
+  return out.sort((a, b) => (a.firstSeenAt < b.firstSeenAt ? -1 : a.firstSeenAt > b.firstSeenAt ? 1 : 0) || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) || (a.source < b.source ? -1 : 1));
+}
+
+/** Section 1.2: a repeat (same Seq, Timestamp and EventType) counts once; sorted, repeats are neighbours. */
+function withoutRepeats(sorted: Row[]): Row[] {
+  const out = [sorted[0]!];
+  for (let i = 1; i < sorted.length; i++) if (byPlayOrder(sorted[i - 1]!, sorted[i]!) !== 0) out.push(sorted[i]!);
+  return out;
 }
 
 type State = 'startup' | 'playing' | 'paused' | 'seeking' | 'waiting' | 'stalled' | 'ended';
@@ -172,8 +179,9 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
   const terminalAt = all.findIndex((x) => isTerminal(x.r));
   const play = terminalAt < 0 ? all : all.slice(0, terminalAt + 1);
   const terminal = terminalAt < 0 ? undefined : play[terminalAt]!.r;
+  // A CMCD `sta=p` becomes `play` (with msd), `stall_end` (with bsd) or `playing`: all three mean playing.
   let firstFrame = play.findIndex((x) => x.r.EventType === 'play');
-  if (firstFrame < 0) firstFrame = play.findIndex((x) => x.r.EventType === 'playing');
+  if (firstFrame < 0) firstFrame = play.findIndex((x) => x.r.EventType === 'playing' || x.r.EventType === 'stall_end');
   const started = firstFrame >= 0;
 
   let state: State = 'startup';
@@ -193,17 +201,19 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
 
   for (let i = 0; i < play.length; i++) {
     const { r, t } = play[i]!;
+    let playedMs = 0; // play time of the interval that ends at this row
+    const heldBefore = held;
     if (i > 0) {
       // Section 1.6: the interval belongs to the state at the earlier row; over the timeout it counts 0.
       const gap = t - play[i - 1]!.t;
       const dt = gap > timeoutMs ? 0 : gap;
-      if (state === 'playing') {
-        playTimeMs += dt;
-        if (held !== null) {
-          bitrateMs += held * dt;
-          bitrateWeightMs += dt;
-        }
-      } else if (state === 'stalled') openStallMs += dt;
+      if (state === 'playing') playedMs = dt;
+      else if (state === 'stalled') openStallMs += dt;
+    }
+    playTimeMs += playedMs;
+    if (heldBefore !== null) {
+      bitrateMs += heldBefore * playedMs;
+      bitrateWeightMs += playedMs;
     }
     if (isBitrateSample(r)) {
       const kbps = r.BitrateKbps!;
@@ -263,6 +273,18 @@ function oneSession(all: Row[], evaluationMs: number, timeoutMs: number): Sessio
       case 'stall_end':
         if (state === 'stalled') {
           stallMs += r.StallMs ?? openStallMs;
+          state = 'playing';
+        } else if (r.StallMs != null) {
+          // Its start was never reported (a CMCD target of `t` reports only): a stall of StallMs that
+          // ended here, its time taken out of the play time of the interval before it.
+          const cut = Math.min(r.StallMs, playedMs);
+          stallCount++;
+          stallMs += r.StallMs;
+          playTimeMs -= cut;
+          if (heldBefore !== null) {
+            bitrateMs -= heldBefore * cut;
+            bitrateWeightMs -= cut;
+          }
           state = 'playing';
         }
         break;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aggregateKpis, concurrentPlays } from '../../src/analytics/aggregate.js';
+import { cmcdToBeacon, type CmcdKeys } from '../../src/intake/cmcd.js';
 import { SESSION_DIMENSION_COLUMNS, SESSION_KPI_COLUMNS, sessionsFromRows, type KpiRow, type SessionKpis } from '../../src/analytics/session-kpis.js';
 
 const dir = path.join(import.meta.dirname, 'golden');
@@ -71,5 +72,16 @@ describe('golden sessions (docs/kpis.md by hand) on the reference', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it('the CMCD rows are what the intake makes of their CMCD keys (event type, Seq, startup, stall, bitrate, fatal, code)', () => {
+    const cmcd = rows.filter((r) => r.Source === 'cmcd') as Array<KpiRow & { Cmcd: CmcdKeys }>;
+    expect(cmcd.length).toBeGreaterThan(40);
+    for (const r of cmcd) {
+      const b = cmcdToBeacon({ ...r.Cmcd, ts: Date.parse(r.Timestamp) }).value!;
+      const fromIntake = { EventType: b.event, Seq: b.seq, StartupMs: b.startupMs, StallMs: b.stallMs, BitrateKbps: b.bitrateKbps, TopBitrateKbps: b.topBitrateKbps, Fatal: b.fatal, ErrorCode: b.errorCode };
+      const inRow = { EventType: r.EventType, Seq: r.Seq, StartupMs: r.StartupMs, StallMs: r.StallMs, BitrateKbps: r.BitrateKbps, TopBitrateKbps: r.TopBitrateKbps, Fatal: r.Fatal, ErrorCode: r.ErrorCode };
+      expect([r.SessionId, r.Timestamp, fromIntake]).toEqual([r.SessionId, r.Timestamp, inRow]);
+    }
   });
 });

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { CmcdReporter, toCmcdValue } from '@svta/cml-cmcd';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sessionKpis, type KpiEvent } from '../../src/analytics/kpis.js';
+import { sessionsFromRows, type KpiRow } from '../../src/analytics/session-kpis.js';
 import { handleBeaconRequest, handleCmcdRequest } from '../../src/intake/http.js';
 import type { DeadLetterStore } from '../../src/ingest/deadletter/store.js';
 import type { Batch, Sink } from '../../src/ingest/sink.js';
@@ -110,8 +110,9 @@ describe('POST /api/cmcd', () => {
 
   it('gives the rows of a conformant session its KPIs: first frame, startup, stall, switch, error', async () => {
     await postCmcd(CONFORMANT_SESSION);
-    const [k] = sessionKpis((await rows()) as unknown as KpiEvent[]);
-    expect(k).toMatchObject({ SessionId: SID, Started: true, Ebvs: false, StartupMs: 1250, StallMs: 2350, StallCount: 1, DownSwitches: 1, ErrorCount: 1, WatchMs: 48750 });
+    const [k] = sessionsFromRows((await rows()) as unknown as KpiRow[]);
+    // play time 1.25-41 s and 43.35-50 s: the 2.35 s stall is not play time (docs/kpis.md)
+    expect(k).toMatchObject({ sessionId: SID, attempt: true, ebvs: false, videoStartTimeMs: 1250, stallMs: 2350, stallCount: 1, bitrateDownSwitches: 1, errorCount: 1, playTimeMs: 46400 });
   });
 
   it('gives KPIs to a session reported by time-interval lines alone (CTA-5004-B §8.3 batch, first three lines)', async () => {
@@ -122,8 +123,8 @@ describe('POST /api/cmcd', () => {
       'bl=(3200),br=(4200;v 256;a),bs,bsd=(720;v),cid="content-id-123",e=t,ec=("MEDIA_ERR_NETWORK"),h="example.com",lb=(523;v 64;a),mtp=(89000;v 52000;a),pb=(4200;v 256;a),pt=59188,sf=d,sid="session-id-123",sn=3,st=v,sta=p,tb=(4200;v 256;a),tpb=(4200;v 256;a),ts=1764752460000,v=2',
     ].join('\n');
     expect((await postCmcd(body)).status).toBe(204);
-    const [k] = sessionKpis((await rows()) as unknown as KpiEvent[]);
-    expect(k).toMatchObject({ Started: true, StartupMs: 812, StallMs: 720, StallCount: 1, AvgBitrateKbps: 4200 });
+    const [k] = sessionsFromRows((await rows()) as unknown as KpiRow[]);
+    expect(k).toMatchObject({ firstFrameAt: expect.any(String), videoStartTimeMs: 812, stallMs: 720, stallCount: 1, avgBitrateKbps: 4200 });
   });
 
   it('takes all three CMCD content types, text/plain, and no content type', async () => {
@@ -386,7 +387,7 @@ describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler 
     const [response] = byType('response');
     expect(response).toMatchObject({ Cdn: 'Akamai', Extra: expect.objectContaining({ ttlbMs: 420 }) });
     expect((response!.Extra as Record<string, unknown>).ttfbMs).toBeUndefined();
-    const [k] = sessionKpis(got as unknown as KpiEvent[]);
-    expect(k).toMatchObject({ Started: true, StartupMs: 1250, StallMs: 2350, StallCount: 1, ErrorCount: 1 });
+    const [k] = sessionsFromRows(got as unknown as KpiRow[]);
+    expect(k).toMatchObject({ firstFrameAt: expect.any(String), videoStartTimeMs: 1250, stallMs: 2350, stallCount: 1, errorCount: 1 });
   });
 });
