@@ -10,7 +10,7 @@ let tmp: string;
 beforeAll(async () => {
   ({ builder } = await checkKqlFolder('kql'));
   tmp = await mkdtemp(path.join(os.tmpdir(), 'grafana-'));
-}, 120_000);
+}, 300_000);
 afterAll(async () => rm(tmp, { recursive: true, force: true }));
 
 describe('Grafana dashboards and alert rules, analysed offline', () => {
