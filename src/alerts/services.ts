@@ -1,7 +1,7 @@
 // What the alerting functions share, built once per process from the one Config.
 import { loadConfig, type Config } from '../config.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
-import { storageAccess } from '../storage.js';
+import { storageFromConfig } from '../storage.js';
 import { configuredTargets, type Target } from './notify/index.js';
 import { alertQueue, type AlertQueue } from './queue.js';
 import { TableAlertState, type AlertState } from './state.js';
@@ -17,7 +17,7 @@ export interface AlertServices {
 }
 
 export function createAlertServices(config: Config): AlertServices {
-  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const storage = storageFromConfig(config);
   const { clusterUri, accessToken, database } = config.kusto;
   return {
     config,

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../errors.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { migrate } from '../kql/migrate.js';
 
@@ -38,7 +39,7 @@ try {
   const count = values['dry-run'] ? report.pending.length : report.applied.length;
   console.log(`kql:migrate: ${count} ${verb}, ${report.skipped.length} already applied`);
 } catch (err) {
-  console.error(`kql:migrate: ${(err as Error).message}`);
+  console.error(`kql:migrate: ${errorMessage(err)}`);
   process.exitCode = 1;
 } finally {
   executor.close();

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { errorMessage } from '../errors.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { formatDifference, verifyGolden } from '../kql/verify.js';
 
@@ -43,7 +44,7 @@ try {
   console.log(`kql:verify: ${report.sessions} golden sessions, ${report.rows} rows, ${report.differences.length} differences`);
   process.exitCode = report.differences.length ? 1 : 0;
 } catch (err) {
-  console.error(`kql:verify: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`kql:verify: ${errorMessage(err)}`);
   process.exitCode = 1;
 } finally {
   executor.close();

@@ -3,6 +3,7 @@
 // values of its string literals and JSON, and the problems found while applying it. Plus the
 // syntax-tree helpers the analyzer needs and the check for text the parser skipped silently.
 
+import { errorMessage } from '../errors.js';
 import { kustoLanguage, toArray, type KustoLanguage, type SyntaxElement, type TableSymbol } from './kusto-language.js';
 
 export interface KqlDiagnostic {
@@ -142,7 +143,7 @@ class Command {
     try {
       return JSON.parse(this.literal(node));
     } catch (e) {
-      this.fail(node, 'invalid-json', `invalid JSON: ${(e as Error).message}`);
+      this.fail(node, 'invalid-json', `invalid JSON: ${errorMessage(e)}`);
       return undefined;
     }
   }

@@ -3,6 +3,7 @@
 // An `async` command (a materialized view's backfill) answers with an operation id at once; the
 // script goes on only when `.show operations <id>` says the operation completed. A script that
 // failed is run again from its first command next time, so scripts are written to be re-runnable.
+import { errorMessage } from '../errors.js';
 import type { KustoExecutor, Row } from './kusto-client.js';
 import { listScripts, splitCommands, type KqlScript } from './scripts.js';
 
@@ -79,7 +80,7 @@ function literal(value: string, allowed: RegExp): string {
 async function readHistory(executor: KustoExecutor, database: string): Promise<Map<number, { checksum: string; success: boolean }>> {
   const rows: Row[] = await executor.query(database, READ_HISTORY).catch((err: unknown) => {
     // A database that was never migrated has no history table yet.
-    if (/KqlSchemaHistory|SEM0100|Failed to resolve table/i.test(String((err as Error)?.message ?? err))) return [];
+    if (/KqlSchemaHistory|SEM0100|Failed to resolve table/i.test(errorMessage(err))) return [];
     throw err;
   });
   return new Map(rows.map((r) => [Number(r.Version), { checksum: String(r.Checksum), success: r.Success === true || r.Success === 'True' }]));
@@ -126,7 +127,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationReport> {
           await waitForOperation(executor, database, rows, opts, (message) => emit({ kind: 'waiting', script: s.name, message }));
         }
       } catch (err) {
-        const message = (err as Error)?.message ?? String(err);
+        const message = errorMessage(err);
         await executor.command(database, historyRow(s, appliedBy, false)).catch(() => undefined);
         emit({ kind: 'failed', script: s.name, message });
         throw new MigrationError(`${s.name}: command ${i + 1} (line ${c.line}) failed:\n  ${c.text.split('\n', 1)[0]}\n  ${message}`);

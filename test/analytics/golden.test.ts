@@ -5,7 +5,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aggregateKpis, concurrentPlays } from '../../src/analytics/aggregate.js';
-import { cmcdToBeacon, type CmcdKeys } from '../../src/intake/cmcd.js';
+import type { CmcdKeys } from '../../src/intake/cmcd/decode.js';
+import { cmcdToBeacon } from '../../src/intake/cmcd/map.js';
 import { SESSION_DIMENSION_COLUMNS, SESSION_KPI_COLUMNS, sessionsFromRows, type KpiRow, type SessionKpis } from '../../src/analytics/session-kpis.js';
 
 const dir = path.join(import.meta.dirname, 'golden');
