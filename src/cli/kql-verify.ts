@@ -22,13 +22,21 @@ const { values } = parseArgs({
 
 const config = loadConfig();
 if (values.help || !config.kusto.clusterUri) {
-  console.log('usage: KUSTO_CLUSTER_URI=https://... npm run kql:verify -- [--database scratch] [--dir kql] [--golden test/analytics/golden]');
-  console.log('Authenticates with KUSTO_ACCESS_TOKEN when set, else DefaultAzureCredential; needs Database Admin (it applies the migrations).');
+  console.log(
+    'usage: KUSTO_CLUSTER_URI=https://... npm run kql:verify -- [--database scratch] [--dir kql] [--golden test/analytics/golden]',
+  );
+  console.log(
+    'Authenticates with KUSTO_ACCESS_TOKEN when set, else DefaultAzureCredential; needs Database Admin (it applies the migrations).',
+  );
   process.exit(values.help ? 0 : 2);
 }
 
 const database = values.database ?? config.kusto.database;
-const executor = createKustoExecutor({ clusterUri: config.kusto.clusterUri, accessToken: config.kusto.accessToken, timeoutMs: 10 * 60_000 });
+const executor = createKustoExecutor({
+  clusterUri: config.kusto.clusterUri,
+  accessToken: config.kusto.accessToken,
+  timeoutMs: 10 * 60_000,
+});
 try {
   const report = await verifyGolden({
     executor,

@@ -4,7 +4,7 @@
 // syntax-tree helpers the analyzer needs and the check for text the parser skipped silently.
 
 import { errorMessage } from '../errors.js';
-import { kustoLanguage, toArray, type KustoLanguage, type SyntaxElement, type TableSymbol } from './kusto-language.js';
+import { toArray, type KustoLanguage, type SyntaxElement, type TableSymbol } from './kusto-language.js';
 
 export interface KqlDiagnostic {
   file: string;
@@ -24,15 +24,13 @@ export interface KqlColumn {
   type: string;
 }
 
-
 /** What a command needs to know of the schema: its tables and which kind of entity owns a name. */
 export interface SchemaNames {
   readonly tables: ReadonlyMap<string, KqlColumn[]>;
   kindOf(name: string): string | undefined;
 }
 
-export 
-class Command {
+export class Command {
   readonly K: Record<string, number>;
   readonly failures: Array<{ start: number; code: string; message: string }> = [];
   /** The grammar's named parts (TableName, ColumnName, MappingFormat, ...) in text order, not inside queries. */
@@ -132,7 +130,11 @@ class Command {
    */
   literal(node: SyntaxElement): string {
     let value = String(node.LiteralValue ?? '');
-    for (let t = node.GetLastToken()?.GetNextToken(); t && t.Kind === this.K.StringLiteralToken && isSkipped(this.K, t); t = t.GetNextToken()) {
+    for (
+      let t = node.GetLastToken()?.GetNextToken();
+      t && t.Kind === this.K.StringLiteralToken && isSkipped(this.K, t);
+      t = t.GetNextToken()
+    ) {
       value += this.L.KustoFacts.GetStringLiteralValue(t.Text);
     }
     return value;
@@ -164,7 +166,12 @@ class Command {
 }
 
 /** Text the parser skipped without a word: trailing garbage, or a second command with no blank line before it. */
-export function reportSkippedText(L: KustoLanguage, root: SyntaxElement, text: string, report: (start: number, code: string, message: string) => void): void {
+export function reportSkippedText(
+  L: KustoLanguage,
+  root: SyntaxElement,
+  text: string,
+  report: (start: number, code: string, message: string) => void,
+): void {
   const K = L.Syntax.SyntaxKind;
   const skipped = findAll(root, (n) => n.Kind === K.SkippedTokens);
   for (const node of skipped) {
@@ -201,12 +208,12 @@ export function findAll(node: SyntaxElement, test: (n: SyntaxElement) => boolean
   const visit = (n: SyntaxElement): void => {
     if (firstOnly && found.length) return;
     if (test(n)) found.push(n);
-    else for (let i = 0; i < n.ChildCount; i++) {
-      const c = n.GetChild(i);
-      if (c && !c.IsToken) visit(c);
-    }
+    else
+      for (let i = 0; i < n.ChildCount; i++) {
+        const c = n.GetChild(i);
+        if (c && !c.IsToken) visit(c);
+      }
   };
   visit(node);
   return found;
 }
-

@@ -52,7 +52,13 @@ const RUNNING_STATES = new Set(['InProgress', 'Scheduled', 'Throttled', 'Pending
  * Waits for the operation an async command started; throws unless it Completed. A command with
  * `ifnotexists` on something that exists returns no operation id: nothing to wait for.
  */
-async function waitForOperation(executor: KustoExecutor, database: string, rows: Row[], opts: MigrateOptions, onWait: (message: string) => void): Promise<void> {
+async function waitForOperation(
+  executor: KustoExecutor,
+  database: string,
+  rows: Row[],
+  opts: MigrateOptions,
+  onWait: (message: string) => void,
+): Promise<void> {
   const id = rows[0]?.OperationId;
   if (id === undefined || id === null || id === '') return;
   if (typeof id !== 'string' || !OPERATION_ID.test(id)) throw new MigrationError(`unexpected operation id ${JSON.stringify(id)}`);
@@ -65,7 +71,10 @@ async function waitForOperation(executor: KustoExecutor, database: string, rows:
     if (!RUNNING_STATES.has(state) && op) {
       throw new MigrationError(`operation ${id} ended ${state}: ${String(op.Status ?? '')}`.trim());
     }
-    if (Date.now() >= deadline) throw new MigrationError(`operation ${id} still ${state} after ${opts.operationTimeoutMs ?? 24 * 3600_000} ms; see .show operations ${id}`);
+    if (Date.now() >= deadline)
+      throw new MigrationError(
+        `operation ${id} still ${state} after ${opts.operationTimeoutMs ?? 24 * 3600_000} ms; see .show operations ${id}`,
+      );
     if (polls % 12 === 0) onWait(`operation ${id} ${state}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
@@ -83,7 +92,9 @@ async function readHistory(executor: KustoExecutor, database: string): Promise<M
     if (/KqlSchemaHistory|SEM0100|Failed to resolve table/i.test(errorMessage(err))) return [];
     throw err;
   });
-  return new Map(rows.map((r) => [Number(r.Version), { checksum: String(r.Checksum), success: r.Success === true || r.Success === 'True' }]));
+  return new Map(
+    rows.map((r) => [Number(r.Version), { checksum: String(r.Checksum), success: r.Success === true || r.Success === 'True' }]),
+  );
 }
 
 function historyRow(s: KqlScript, appliedBy: string, success: boolean): string {
@@ -107,7 +118,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationReport> {
     const done = history.get(s.version);
     if (done?.success) {
       if (done.checksum !== s.checksum) {
-        throw new MigrationError(`${s.name} was changed after it was applied (checksum ${done.checksum.slice(0, 12)}… != ${s.checksum.slice(0, 12)}…); add a new version instead of editing a released one`);
+        throw new MigrationError(
+          `${s.name} was changed after it was applied (checksum ${done.checksum.slice(0, 12)}… != ${s.checksum.slice(0, 12)}…); add a new version instead of editing a released one`,
+        );
       }
       report.skipped.push(s.name);
       emit({ kind: 'skipped', script: s.name, message: 'already applied' });

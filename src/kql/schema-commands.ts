@@ -52,7 +52,6 @@ export const COMMANDS: Record<string, Handler> = {
 /** Policies change no schema; their JSON is checked. */
 export const POLICY_COMMAND = /^(Alter|AlterMerge|Delete)(Table|Database|MaterializedView)Policy[A-Za-z]+$/;
 
-
 export class Schema {
   readonly tables = new Map<string, KqlColumn[]>();
   readonly views = new Map<string, { columns: KqlColumn[]; query: string }>();
@@ -70,7 +69,8 @@ export class Schema {
 
   toSymbol(L: KustoLanguage, databaseName: string): KSymbol {
     const S = L.Symbols;
-    const columns = (cs: KqlColumn[]) => cs.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes.GetSymbol(c.type)!, null, null, null, null));
+    const columns = (cs: KqlColumn[]) =>
+      cs.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes.GetSymbol(c.type)!, null, null, null, null));
     const members: KSymbol[] = [
       ...[...this.tables].map(([name, cs]) => new S.TableSymbol.$ctor6(name, columns(cs), null)),
       ...[...this.views].map(([name, v]) => new S.MaterializedViewSymbol.$ctor2(name, columns(v.columns), v.query, null)),
@@ -93,7 +93,11 @@ function createTables(s: Schema, c: Command): void {
     if (!existing) results.set(nameNode, columns);
     else if (merge) results.set(nameNode, mergeColumns(c, nameNode, existing, columns));
     else if (!sameColumns(existing, columns)) {
-      c.fail(nameNode, 'table-exists', `table '${name}' already exists with other columns: .create table leaves it unchanged (use .create-merge or .alter-merge table)`);
+      c.fail(
+        nameNode,
+        'table-exists',
+        `table '${name}' already exists with other columns: .create table leaves it unchanged (use .create-merge or .alter-merge table)`,
+      );
     }
   }
   if (c.ok) for (const [nameNode, columns] of results) setColumns(s, c, nameNode, columns);
@@ -155,7 +159,11 @@ function defineView(s: Schema, c: Command): void {
   const source = c.name === 'CreateMaterializedViewOverMaterializedView' ? c.one('SourceMaterializedViewName') : undefined;
   const sourceQuery = source && s.views.get(source.SimpleName)?.query;
   if (source && sourceQuery !== undefined && !/\|\s*summarize\s+take_any\(\s*\*\s*\)/.test(sourceQuery)) {
-    c.fail(source, 'view-over-view', `materialized view '${name}' reads view '${source.SimpleName}', which is not a take_any(*) deduplication view`);
+    c.fail(
+      source,
+      'view-over-view',
+      `materialized view '${name}' reads view '${source.SimpleName}', which is not a take_any(*) deduplication view`,
+    );
   }
   if (!c.ok) return;
   if (c.name.startsWith('CreateMaterializedView') && s.views.has(name)) {
@@ -195,7 +203,12 @@ function defineMapping(s: Schema, c: Command): void {
   const known = new Set(columns.map((col) => col.name));
   const seen = new Set<string>();
   for (const e of entries ?? []) {
-    if (!known.has(e.column)) c.fail(formatNode, 'unknown-column', `mapping '${mappingName}' names column '${e.column}', which table '${tableNode.SimpleName}' does not have`);
+    if (!known.has(e.column))
+      c.fail(
+        formatNode,
+        'unknown-column',
+        `mapping '${mappingName}' names column '${e.column}', which table '${tableNode.SimpleName}' does not have`,
+      );
     if (seen.has(e.column)) c.fail(formatNode, 'duplicate-column', `mapping '${mappingName}' names column '${e.column}' twice`);
     seen.add(e.column);
   }
@@ -227,7 +240,8 @@ function ingestFromQuery(s: Schema, c: Command): void {
   }
   if (!c.claim(s, nameNode, 'table')) return;
   if (s.tables.has(name)) {
-    if (c.name === 'SetTable') c.fail(nameNode, 'already-exists', `table '${name}' already exists: .set creates a new table (use .append or .set-or-append)`);
+    if (c.name === 'SetTable')
+      c.fail(nameNode, 'already-exists', `table '${name}' already exists: .set creates a new table (use .append or .set-or-append)`);
     return;
   }
   const statement = findFirst(query, (n) => n.Kind === c.K.ExpressionStatement);

@@ -54,7 +54,9 @@ export function goldenIngestCommands(rows: string[]): string[] {
   for (let i = 0; i < rows.length; i += ROWS_PER_COMMAND) {
     // Each line is re-serialised from parsed JSON: one object, one line, nothing else after `<|`.
     const lines = rows.slice(i, i + ROWS_PER_COMMAND).map((l) => JSON.stringify(JSON.parse(l) as object));
-    commands.push(`.ingest inline into table QoeEvents with (format = "json", ingestionMappingReference = "QoeEvents_json") <|\n${lines.join('\n')}`);
+    commands.push(
+      `.ingest inline into table QoeEvents with (format = "json", ingestionMappingReference = "QoeEvents_json") <|\n${lines.join('\n')}`,
+    );
   }
   return commands;
 }

@@ -164,14 +164,19 @@ describe('KqlSchemaBuilder', () => {
 describe('KqlSchemaBuilder: materialized views over views, and query result columns', () => {
   it('lets a view read a take_any(*) deduplication view, and no other view', () => {
     const b = withEvents();
-    const dedup = '.create async ifnotexists materialized-view with (backfill = true) Deduped on table Events { Events | summarize take_any(*) by SessionId, Timestamp }';
+    const dedup =
+      '.create async ifnotexists materialized-view with (backfill = true) Deduped on table Events { Events | summarize take_any(*) by SessionId, Timestamp }';
     expect(b.applyScript('s.kql', dedup)).toEqual([]);
-    const sessions = '.create async ifnotexists materialized-view with (backfill = true) Sessions on materialized-view Deduped { Deduped | summarize First = min(Timestamp) by SessionId }';
+    const sessions =
+      '.create async ifnotexists materialized-view with (backfill = true) Sessions on materialized-view Deduped { Deduped | summarize First = min(Timestamp) by SessionId }';
     expect(b.applyScript('s.kql', sessions)).toEqual([]);
     expect(b.tableColumns('Sessions')?.map((c) => c.name)).toEqual(['SessionId', 'First']);
-    const overSessions = '.create async materialized-view Again on materialized-view Sessions { Sessions | summarize n = count() by SessionId }';
+    const overSessions =
+      '.create async materialized-view Again on materialized-view Sessions { Sessions | summarize n = count() by SessionId }';
     expect(codes(b.applyScript('s.kql', overSessions))).toEqual(['view-over-view']);
-    const unknown = codes(b.applyScript('s.kql', '.create async materialized-view X on materialized-view Nope { Nope | summarize n = count() by SessionId }'));
+    const unknown = codes(
+      b.applyScript('s.kql', '.create async materialized-view X on materialized-view Nope { Nope | summarize n = count() by SessionId }'),
+    );
     expect(unknown.length > 0 && unknown.every((c) => c === 'KS204')).toBe(true);
   });
 

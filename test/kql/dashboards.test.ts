@@ -35,7 +35,13 @@ describe('Grafana dashboards and alert rules, analysed offline', () => {
     const dir = path.join(tmp, 'alert');
     await cp('infra/grafana', dir, { recursive: true });
     const file = path.join(dir, 'alert-rules.json');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('5m, 3.0, 20)\\n| summarize Anomalies = count()', '$__timeInterval, 3.0, 20)\\n| summarize Anomalies = count()'));
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace(
+        '5m, 3.0, 20)\\n| summarize Anomalies = count()',
+        '$__timeInterval, 3.0, 20)\\n| summarize Anomalies = count()',
+      ),
+    );
     const { diagnostics } = await checkDashboards(dir, builder);
     expect(diagnostics.map((d) => d.code)).toContain('alert-interval');
   });
@@ -44,7 +50,9 @@ describe('Grafana dashboards and alert rules, analysed offline', () => {
     expect(substituteMacros('T | where $__timeFilter(Minute) | where Cdn in ($cdn) | summarize by bin(Minute, $__timeInterval)')).toBe(
       'T | where Minute between (datetime(2026-01-01T00:00:00Z) .. datetime(2026-01-02T00:00:00Z)) | where Cdn in ("value") | summarize by bin(Minute, 1m)',
     );
-    expect(substituteMacros('F($__timeFrom, $__timeTo, "${dim}")')).toBe('F(datetime(2026-01-01T00:00:00Z), datetime(2026-01-02T00:00:00Z), "value")');
+    expect(substituteMacros('F($__timeFrom, $__timeTo, "${dim}")')).toBe(
+      'F(datetime(2026-01-01T00:00:00Z), datetime(2026-01-02T00:00:00Z), "value")',
+    );
   });
 
   it('a filter that drops rows with an empty dimension under "All" fails the filter check', async () => {
@@ -53,7 +61,10 @@ describe('Grafana dashboards and alert rules, analysed offline', () => {
     await cp('infra/grafana', dir, { recursive: true });
     const file = path.join(dir, 'qoe-overview.json');
     const doc = JSON.parse(await readFile(file, 'utf8')) as { panels: Array<{ targets: Array<{ query: string }> }> };
-    doc.panels[1]!.targets[0]!.query = doc.panels[1]!.targets[0]!.query.replace(/\("__all__" in \(\$cdn\) or iff\(isempty\(Cdn\), "\(none\)", Cdn\) in \(\$cdn\)\)/, 'Cdn in ($cdn)');
+    doc.panels[1]!.targets[0]!.query = doc.panels[1]!.targets[0]!.query.replace(
+      /\("__all__" in \(\$cdn\) or iff\(isempty\(Cdn\), "\(none\)", Cdn\) in \(\$cdn\)\)/,
+      'Cdn in ($cdn)',
+    );
     const vars = (doc as unknown as { templating: { list: Array<{ name: string; query: string; allValue?: string }> } }).templating.list;
     vars.find((v) => v.name === 'content')!.query += ' | top 500 by ContentId';
     await writeFile(file, JSON.stringify(doc));
@@ -71,7 +82,10 @@ describe('what the dashboards show (issue 17 item 7)', () => {
   const queries = async (name: string) => (await collectQueries('infra/grafana')).filter((q) => q.file.endsWith(name));
 
   it('anomaly panels read the stored anomalies (QoeAnomalies), never recompute them', async () => {
-    const anomalyPanels = [...(await queries('qoe-anomalies.json')), ...(await queries('qoe-overview.json')).filter((q) => /anomal/i.test(q.where))];
+    const anomalyPanels = [
+      ...(await queries('qoe-anomalies.json')),
+      ...(await queries('qoe-overview.json')).filter((q) => /anomal/i.test(q.where)),
+    ];
     expect(anomalyPanels.length).toBeGreaterThanOrEqual(3);
     for (const q of anomalyPanels) {
       expect(q.query).toMatch(/^QoeAnomalies\n/);
@@ -82,7 +96,8 @@ describe('what the dashboards show (issue 17 item 7)', () => {
   it('dashboards read sessions, rollups or the deduplicated base, not re-sessionized raw events', async () => {
     for (const q of (await collectQueries('infra/grafana')).filter((x) => !x.isAlert)) {
       // The freshness panel is the one reader of QoeEvents: ingestion_time() is per raw row.
-      if (/^QoeEvents\n/.test(q.query)) expect([q.where, q.query]).toEqual([q.where, expect.stringContaining('ingestion_time() - ReceivedAt')]);
+      if (/^QoeEvents\n/.test(q.query))
+        expect([q.where, q.query]).toEqual([q.where, expect.stringContaining('ingestion_time() - ReceivedAt')]);
       expect([q.where, /\b(prev|next|row_cumsum)\(/.test(q.query)]).toEqual([q.where, false]);
     }
   });
@@ -93,15 +108,20 @@ describe('what the dashboards show (issue 17 item 7)', () => {
     expect(fresh[0]!.query).toMatch(/percentile\(DelaySeconds, 50\).*percentile\(DelaySeconds, 95\)/);
   });
 
-  it('the session drill-down shows one session\'s events, bitrate, buffer and stalls, and the overview\'s session tables link to it', async () => {
+  it("the session drill-down shows one session's events, bitrate, buffer and stalls, and the overview's session tables link to it", async () => {
     const drill = await load('qoe-session.json');
     const titles = (drill.panels as Array<{ title: string }>).map((p) => p.title).join(' | ');
     for (const word of ['KPIs', 'Player state', 'Bitrate', 'Buffer', 'Stalls', 'Every event']) expect(titles).toContain(word);
     for (const q of await queries('qoe-session.json')) expect(q.query).toContain('SessionId == "$session"');
     for (const name of ['qoe-overview.json', 'qoe-cdn.json']) {
-      const tables = ((await load(name)).panels as Array<{ type: string; title: string; fieldConfig: unknown }>).filter((p) => p.type === 'table' && /session/i.test(p.title));
+      const tables = ((await load(name)).panels as Array<{ type: string; title: string; fieldConfig: unknown }>).filter(
+        (p) => p.type === 'table' && /session/i.test(p.title),
+      );
       expect(tables.length).toBeGreaterThan(0);
-      for (const t of tables) expect(JSON.stringify(t.fieldConfig)).toContain('/d/qoe-session/qoe-session-drill-down?var-session=${__data.fields.SessionId}&var-source=${__data.fields.Source}');
+      for (const t of tables)
+        expect(JSON.stringify(t.fieldConfig)).toContain(
+          '/d/qoe-session/qoe-session-drill-down?var-session=${__data.fields.SessionId}&var-source=${__data.fields.Source}',
+        );
     }
   });
 });

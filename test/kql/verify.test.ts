@@ -14,7 +14,16 @@ const GOLDEN = path.resolve('test/analytics/golden');
 const TIME = new Set(['FirstSeen', 'LastSeen', 'FirstFrameAt', 'PlayEndAt']);
 const BOOL = new Set(['Attempt', 'Vsf', 'Ebvs', 'Starting', 'Ended', 'PlaybackFailure']);
 const LONG = new Set(['StallCount', 'BitrateUpSwitches', 'BitrateDownSwitches', 'DroppedFrames', 'ErrorCount', 'Asn']);
-const typeOf = (c: string) => (TIME.has(c) ? 'datetime' : BOOL.has(c) ? 'bool' : LONG.has(c) ? 'long' : c === 'SessionId' || c === 'Source' || c === 'VsfKind' || SESSION_DIMENSION_COLUMNS.includes(c as never) ? 'string' : 'real');
+const typeOf = (c: string) =>
+  TIME.has(c)
+    ? 'datetime'
+    : BOOL.has(c)
+      ? 'bool'
+      : LONG.has(c)
+        ? 'long'
+        : c === 'SessionId' || c === 'Source' || c === 'VsfKind' || SESSION_DIMENSION_COLUMNS.includes(c as never)
+          ? 'string'
+          : 'real';
 
 /** The golden sessions as the session function's result table would carry them ("" for null strings). */
 function goldenTable(g: Golden, change: (row: Record<string, unknown>) => void = () => {}): V1Table {
@@ -36,13 +45,20 @@ async function clusterStub(answer: V1Table): Promise<KustoStub> {
     /^\.create async /.test(call.csl)
       ? { columns: [{ name: 'OperationId', type: 'guid' }], rows: [['4b1c7bb2-0d6a-4d7e-9c8f-1f0e2a3b4c5d']] }
       : /^\.show operations /.test(call.csl)
-        ? { columns: [{ name: 'OperationId', type: 'guid' }, { name: 'State', type: 'string' }, { name: 'Status', type: 'string' }], rows: [['4b1c7bb2-0d6a-4d7e-9c8f-1f0e2a3b4c5d', 'Completed', '']] }
+        ? {
+            columns: [
+              { name: 'OperationId', type: 'guid' },
+              { name: 'State', type: 'string' },
+              { name: 'Status', type: 'string' },
+            ],
+            rows: [['4b1c7bb2-0d6a-4d7e-9c8f-1f0e2a3b4c5d', 'Completed', '']],
+          }
         : undefined;
   stub.onQuery = (call) => (call.csl.includes('QoeSessionKpis(') ? answer : undefined);
   return stub;
 }
 
-let cleanup: Array<() => Promise<unknown>> = [];
+const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
@@ -50,7 +66,14 @@ afterEach(async () => {
 async function runVerify(stub: KustoStub) {
   const executor = createKustoExecutor({ clusterUri: stub.url, accessToken: 'test' });
   try {
-    return await verifyGolden({ executor, database: 'scratch', kqlDir: path.resolve('kql'), goldenDir: GOLDEN, appliedBy: 'ci', operationPollMs: 1 });
+    return await verifyGolden({
+      executor,
+      database: 'scratch',
+      kqlDir: path.resolve('kql'),
+      goldenDir: GOLDEN,
+      appliedBy: 'ci',
+      operationPollMs: 1,
+    });
   } finally {
     executor.close();
   }
@@ -110,8 +133,22 @@ describe('kql:verify', () => {
   });
 
   it('compares numbers to 1e-6 relative, times to the millisecond, and null as ""', () => {
-    const want = { sessionId: 's', source: 'http', dimensions: { Cdn: null }, qoeScore: 86.12748754, firstSeenAt: '2026-11-23T10:00:00.000Z', vsfKind: null };
-    const row = { SessionId: 's', Source: 'http', QoeScore: 86.127487541, FirstSeen: new Date('2026-11-23T10:00:00Z'), VsfKind: '', Cdn: '' };
+    const want = {
+      sessionId: 's',
+      source: 'http',
+      dimensions: { Cdn: null },
+      qoeScore: 86.12748754,
+      firstSeenAt: '2026-11-23T10:00:00.000Z',
+      vsfKind: null,
+    };
+    const row = {
+      SessionId: 's',
+      Source: 'http',
+      QoeScore: 86.127487541,
+      FirstSeen: new Date('2026-11-23T10:00:00Z'),
+      VsfKind: '',
+      Cdn: '',
+    };
     const columns = (d: ReturnType<typeof compareSessions>) => d.map((x) => x.column);
     const differences = compareSessions([want], [row]);
     // Only the fields the row lacks differ (want has none of them either: both null).
@@ -122,13 +159,18 @@ describe('kql:verify', () => {
 
   it('npm run kql:verify prints the differences and exits 1 (the CLI on the stub)', async () => {
     const golden = await readGolden(GOLDEN);
-    const stub = await clusterStub(goldenTable(golden, (row) => {
-      if (row.SessionId === 'g02-json-stall-heartbeats') row.PlayTimeMs = 1;
-    }));
+    const stub = await clusterStub(
+      goldenTable(golden, (row) => {
+        if (row.SessionId === 'g02-json-stall-heartbeats') row.PlayTimeMs = 1;
+      }),
+    );
     cleanup.push(() => stub.close());
     const run = promisify(execFile);
     const env = { ...process.env, KUSTO_CLUSTER_URI: stub.url, KUSTO_ACCESS_TOKEN: 'test', KUSTO_DATABASE: 'scratch' };
-    const err = (await run(process.execPath, ['--import', 'tsx', 'src/cli/kql-verify.ts'], { env }).catch((e: unknown) => e)) as { code: number; stdout: string };
+    const err = (await run(process.execPath, ['--import', 'tsx', 'src/cli/kql-verify.ts'], { env }).catch((e: unknown) => e)) as {
+      code: number;
+      stdout: string;
+    };
     expect(err.code).toBe(1);
     expect(err.stdout).toContain('g02-json-stall-heartbeats/http PlayTimeMs: want 38500, got 1');
     expect(err.stdout).toMatch(/kql:verify: \d+ golden sessions, \d+ rows, 1 differences/);
