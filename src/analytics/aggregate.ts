@@ -1,6 +1,6 @@
 // Aggregates over per-session KPIs (docs/kpis.md section 5): ratios of sums, never means of ratios.
 // The same function serves the `npm run kpis` totals, a time bin, or one dimension value (issue 18).
-import type { SessionKpis } from './session-kpis.js';
+import type { DimensionColumn, SessionKpis } from './session-kpis.js';
 
 export interface AggregateKpis {
   sessions: number;
@@ -77,7 +77,10 @@ export function aggregateKpis(sessions: readonly SessionKpis[]): AggregateKpis {
     vsfBusinessRate: ratio(vsfBusiness, decided),
     ebvsRate: ratio(ebvs, decided),
     playbackFailureRate: ratio(playbackFailures, endedPlays),
-    videoStartTimeMeanMs: ratio(startups.reduce((n, v) => n + v, 0), startups.length),
+    videoStartTimeMeanMs: ratio(
+      startups.reduce((n, v) => n + v, 0),
+      startups.length,
+    ),
     videoStartTimeP50Ms: percentile(startups, 50),
     videoStartTimeP95Ms: percentile(startups, 95),
     stallCount: sum((s) => s.stallCount),
@@ -92,7 +95,10 @@ export function aggregateKpis(sessions: readonly SessionKpis[]): AggregateKpis {
       withDropped.reduce((n, s) => n + s.droppedFrames!, 0),
       withDropped.reduce((n, s) => n + s.playTimeMs, 0) / 60_000,
     ),
-    qoeScoreMean: ratio(scores.reduce((n, v) => n + v, 0), scores.length),
+    qoeScoreMean: ratio(
+      scores.reduce((n, v) => n + v, 0),
+      scores.length,
+    ),
     peakConcurrentPlays: peakConcurrentPlays(sessions),
   };
 }
@@ -122,4 +128,19 @@ export function peakConcurrentPlays(sessions: readonly SessionKpis[]): number {
   let peak = 0;
   for (const [, d] of edges) peak = Math.max(peak, (now += d));
   return peak;
+}
+
+/**
+ * Aggregates per value of one dimension (issue 18's breakdowns). A session without a value is in
+ * the "" group, so no session drops out of a breakdown.
+ */
+export function aggregateByDimension(sessions: readonly SessionKpis[], dimension: DimensionColumn): Map<string, AggregateKpis> {
+  const groups = new Map<string, SessionKpis[]>();
+  for (const s of sessions) {
+    const value = s.dimensions[dimension] === null ? '' : String(s.dimensions[dimension]);
+    const list = groups.get(value);
+    if (list) list.push(s);
+    else groups.set(value, [s]);
+  }
+  return new Map([...groups].map(([value, list]) => [value, aggregateKpis(list)]));
 }

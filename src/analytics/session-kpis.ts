@@ -22,7 +22,18 @@ export type KpiRow = Pick<QoeEvent, 'Timestamp' | 'EventType' | 'SessionId'> &
   >;
 
 /** Breakdown dimensions (issue 18's root cause reads them), in the KQL column names. */
-export const SESSION_DIMENSION_COLUMNS = ['Country', 'Region', 'Asn', 'Cdn', 'Os', 'Browser', 'DeviceType', 'PlayerVersion', 'ContentId', 'StreamType'] as const;
+export const SESSION_DIMENSION_COLUMNS = [
+  'Country',
+  'Region',
+  'Asn',
+  'Cdn',
+  'Os',
+  'Browser',
+  'DeviceType',
+  'PlayerVersion',
+  'ContentId',
+  'StreamType',
+] as const;
 export type DimensionColumn = (typeof SESSION_DIMENSION_COLUMNS)[number];
 export type SessionDimensions = { [K in DimensionColumn]: string | number | null };
 
@@ -161,8 +172,14 @@ export function sessionsFromRows(rows: Iterable<KpiRow>, opts: SessionOptions = 
     else bySource.set(source, [{ r, t }]);
   }
   const out: SessionKpis[] = [];
-  for (const bySource of bySession.values()) for (const list of bySource.values()) out.push(oneSession(withoutRepeats(list.sort(byPlayOrder)), evaluationMs, timeoutMs));
-  return out.sort((a, b) => (a.firstSeenAt < b.firstSeenAt ? -1 : a.firstSeenAt > b.firstSeenAt ? 1 : 0) || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) || (a.source < b.source ? -1 : 1));
+  for (const bySource of bySession.values())
+    for (const list of bySource.values()) out.push(oneSession(withoutRepeats(list.sort(byPlayOrder)), evaluationMs, timeoutMs));
+  return out.sort(
+    (a, b) =>
+      (a.firstSeenAt < b.firstSeenAt ? -1 : a.firstSeenAt > b.firstSeenAt ? 1 : 0) ||
+      (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0) ||
+      (a.source < b.source ? -1 : 1),
+  );
 }
 
 /** Section 1.2: a repeat (same Seq, Timestamp and EventType) counts once; sorted, repeats are neighbours. */

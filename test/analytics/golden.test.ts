@@ -7,10 +7,19 @@ import { describe, expect, it } from 'vitest';
 import { aggregateKpis, concurrentPlays } from '../../src/analytics/aggregate.js';
 import type { CmcdKeys } from '../../src/intake/cmcd/decode.js';
 import { cmcdToBeacon } from '../../src/intake/cmcd/map.js';
-import { SESSION_DIMENSION_COLUMNS, SESSION_KPI_COLUMNS, sessionsFromRows, type KpiRow, type SessionKpis } from '../../src/analytics/session-kpis.js';
+import {
+  SESSION_DIMENSION_COLUMNS,
+  SESSION_KPI_COLUMNS,
+  sessionsFromRows,
+  type KpiRow,
+  type SessionKpis,
+} from '../../src/analytics/session-kpis.js';
 
 const dir = path.join(import.meta.dirname, 'golden');
-const rows = readFileSync(path.join(dir, 'rows.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as KpiRow);
+const rows = readFileSync(path.join(dir, 'rows.ndjson'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as KpiRow);
 const expected = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {
   evaluationTime: string;
   inactivityTimeoutMs: number;
@@ -34,7 +43,9 @@ function diff(want: Record<string, unknown>, got: SessionKpis): string[] {
     if (differs(want[field], got[field])) out.push(`${field}: want ${JSON.stringify(want[field])}, got ${JSON.stringify(got[field])}`);
   }
   const dims = want.dimensions as Record<string, unknown>;
-  for (const col of SESSION_DIMENSION_COLUMNS) if (differs(dims[col], got.dimensions[col])) out.push(`dimensions.${col}: want ${JSON.stringify(dims[col])}, got ${JSON.stringify(got.dimensions[col])}`);
+  for (const col of SESSION_DIMENSION_COLUMNS)
+    if (differs(dims[col], got.dimensions[col]))
+      out.push(`dimensions.${col}: want ${JSON.stringify(dims[col])}, got ${JSON.stringify(got.dimensions[col])}`);
   return out;
 }
 
@@ -61,7 +72,8 @@ describe('golden sessions (docs/kpis.md by hand) on the reference', () => {
 
   it('concurrent plays at the listed instants, and the totals', () => {
     const sessions = [...got.values()];
-    for (const c of expected.concurrentPlays) expect({ at: c.at, plays: concurrentPlays(sessions, c.at) }).toEqual({ at: c.at, plays: c.plays });
+    for (const c of expected.concurrentPlays)
+      expect({ at: c.at, plays: concurrentPlays(sessions, c.at) }).toEqual({ at: c.at, plays: c.plays });
     const totals = aggregateKpis(sessions) as unknown as Record<string, number>;
     for (const [k, v] of Object.entries(expected.totals)) expect([k, totals[k]]).toEqual([k, expect.closeTo(v, 9)]);
   });
@@ -80,8 +92,26 @@ describe('golden sessions (docs/kpis.md by hand) on the reference', () => {
     expect(cmcd.length).toBeGreaterThan(40);
     for (const r of cmcd) {
       const b = cmcdToBeacon({ ...r.Cmcd, ts: Date.parse(r.Timestamp) }).value!;
-      const fromIntake = { EventType: b.event, Seq: b.seq, StartupMs: b.startupMs, StallMs: b.stallMs, BitrateKbps: b.bitrateKbps, TopBitrateKbps: b.topBitrateKbps, Fatal: b.fatal, ErrorCode: b.errorCode };
-      const inRow = { EventType: r.EventType, Seq: r.Seq, StartupMs: r.StartupMs, StallMs: r.StallMs, BitrateKbps: r.BitrateKbps, TopBitrateKbps: r.TopBitrateKbps, Fatal: r.Fatal, ErrorCode: r.ErrorCode };
+      const fromIntake = {
+        EventType: b.event,
+        Seq: b.seq,
+        StartupMs: b.startupMs,
+        StallMs: b.stallMs,
+        BitrateKbps: b.bitrateKbps,
+        TopBitrateKbps: b.topBitrateKbps,
+        Fatal: b.fatal,
+        ErrorCode: b.errorCode,
+      };
+      const inRow = {
+        EventType: r.EventType,
+        Seq: r.Seq,
+        StartupMs: r.StartupMs,
+        StallMs: r.StallMs,
+        BitrateKbps: r.BitrateKbps,
+        TopBitrateKbps: r.TopBitrateKbps,
+        Fatal: r.Fatal,
+        ErrorCode: r.ErrorCode,
+      };
       expect([r.SessionId, r.Timestamp, fromIntake]).toEqual([r.SessionId, r.Timestamp, inRow]);
     }
   });

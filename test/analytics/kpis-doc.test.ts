@@ -3,7 +3,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUSINESS_ERROR_CODES, BUSINESS_ERROR_PREFIX, SESSION_DIMENSION_COLUMNS, SESSION_KPI_COLUMNS } from '../../src/analytics/session-kpis.js';
+import {
+  BUSINESS_ERROR_CODES,
+  BUSINESS_ERROR_PREFIX,
+  SESSION_DIMENSION_COLUMNS,
+  SESSION_KPI_COLUMNS,
+} from '../../src/analytics/session-kpis.js';
 
 const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/kpis.md'), 'utf8');
 const section = (title: string) => doc.slice(doc.indexOf(title), doc.indexOf('\n## ', doc.indexOf(title) + 1));
@@ -20,6 +25,8 @@ describe('docs/kpis.md names what the reference exports', () => {
     expect([...dims.matchAll(/`(\w+)`/g)].map((m) => m[1])).toEqual([...SESSION_DIMENSION_COLUMNS]);
     const codes = doc.slice(doc.indexOf('**Business error codes**'), doc.indexOf('(the reference exports the list'));
     expect(codes).toContain(`\`${BUSINESS_ERROR_PREFIX}\``);
-    expect([...codes.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((c) => c !== 'vsfKind' && c !== BUSINESS_ERROR_PREFIX)).toEqual([...BUSINESS_ERROR_CODES]);
+    expect([...codes.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((c) => c !== 'vsfKind' && c !== BUSINESS_ERROR_PREFIX)).toEqual([
+      ...BUSINESS_ERROR_CODES,
+    ]);
   });
 });

@@ -25,7 +25,13 @@ const totalsLike = () => Object.fromEntries(Object.entries(expected.totals).map(
 
 async function kpis(...args: string[]): Promise<{ lines: Array<Record<string, unknown>>; stderr: string }> {
   const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/kpis.ts', ...args], { cwd: root });
-  return { lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr };
+  return {
+    lines: stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+    stderr,
+  };
 }
 
 describe('npm run kpis', () => {
@@ -36,7 +42,19 @@ describe('npm run kpis', () => {
     for (const want of expected.sessions) {
       const got = lines.find((l) => l.sessionId === want.sessionId && l.source === want.source)!;
       expect(got).toMatchObject({ stallMs: want.stallMs, playTimeMs: want.playTimeMs });
-      expect(Object.keys(got)).toEqual(expect.arrayContaining(['attempt', 'videoStartTimeMs', 'vsf', 'ebvs', 'playbackFailure', 'stallCount', 'rebufferingRatio', 'avgBitrateKbps', 'qoeScore']));
+      expect(Object.keys(got)).toEqual(
+        expect.arrayContaining([
+          'attempt',
+          'videoStartTimeMs',
+          'vsf',
+          'ebvs',
+          'playbackFailure',
+          'stallCount',
+          'rebufferingRatio',
+          'avgBitrateKbps',
+          'qoeScore',
+        ]),
+      );
     }
     expect(totals.totals).toMatchObject(totalsLike());
     expect(stderr).toContain(`${expected.sessions.length} sessions from 126 rows in 1 files`);
@@ -49,7 +67,13 @@ describe('npm run kpis', () => {
     const half = Math.floor(rows.length / 2);
     await sink.write({ id: 'a', table: 'QoeEvents', rows: rows.slice(0, half), bytes: 0, createdAt: now });
     now = new Date('2026-11-23T10:06:00Z');
-    await sink.write({ id: 'b', table: 'QoeEvents', rows: [...rows.slice(half), 'not json', '[1,2]', '{"SessionId":"x"}'], bytes: 0, createdAt: now });
+    await sink.write({
+      id: 'b',
+      table: 'QoeEvents',
+      rows: [...rows.slice(half), 'not json', '[1,2]', '{"SessionId":"x"}'],
+      bytes: 0,
+      createdAt: now,
+    });
     await writeFile(path.join(tmp, 'unrelated.txt'), 'ignored');
     for (const target of [tmp, path.join(tmp, 'QoeEvents')]) {
       const { lines, stderr } = await kpis(target, '--at', expected.evaluationTime);
@@ -60,10 +84,33 @@ describe('npm run kpis', () => {
 
   it('drops values of the wrong type instead of computing with them', async () => {
     const file = path.join(tmp, 'typed.ndjson');
-    const r = (s: number, EventType: string, extra: object = {}) => JSON.stringify({ SessionId: 'typed', Source: 'http', Timestamp: new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString(), EventType, ...extra });
-    await writeFile(file, [r(0, 'start'), r(2, 'play', { StartupMs: '1000', BitrateKbps: 'lots', Seq: 'x' }), r(5, 'stall_start', { Fatal: 'yes' }), r(7, 'stall_end', { StallMs: { ms: 2 } }), r(11, 'end')].join('\n'));
+    const r = (s: number, EventType: string, extra: object = {}) =>
+      JSON.stringify({
+        SessionId: 'typed',
+        Source: 'http',
+        Timestamp: new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString(),
+        EventType,
+        ...extra,
+      });
+    await writeFile(
+      file,
+      [
+        r(0, 'start'),
+        r(2, 'play', { StartupMs: '1000', BitrateKbps: 'lots', Seq: 'x' }),
+        r(5, 'stall_start', { Fatal: 'yes' }),
+        r(7, 'stall_end', { StallMs: { ms: 2 } }),
+        r(11, 'end'),
+      ].join('\n'),
+    );
     const { lines } = await kpis(file, '--at', expected.evaluationTime);
-    expect(lines[0]).toMatchObject({ videoStartTimeMs: 2000, avgBitrateKbps: null, stallCount: 1, stallMs: 2000, playTimeMs: 7000, playbackFailure: false });
+    expect(lines[0]).toMatchObject({
+      videoStartTimeMs: 2000,
+      avgBitrateKbps: null,
+      stallCount: 1,
+      stallMs: 2000,
+      playTimeMs: 7000,
+      playbackFailure: false,
+    });
   });
 
   it('the evaluation time decides who is still starting', async () => {
