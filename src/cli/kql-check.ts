@@ -4,15 +4,26 @@
 import { existsSync } from 'node:fs';
 import { ALERT_QUERIES } from '../alerts/queries.js';
 import { checkKqlFolder } from '../kql/analyzer.js';
-import { checkDashboards } from '../kql/dashboards.js';
+import { checkDashboards, checkFilters } from '../kql/dashboards.js';
 import { KqlScriptError } from '../kql/scripts.js';
 
 async function main(dir: string): Promise<number> {
   try {
     const { scripts, commands, diagnostics, builder } = await checkKqlFolder(dir);
     // Dashboards and alert rules are analysed against the schema the scripts built.
-    const dashboards = dashboardDir && existsSync(dashboardDir) ? await checkDashboards(dashboardDir, builder) : { queries: 0, diagnostics: [] };
+    const dashboards =
+      dashboardDir && existsSync(dashboardDir) ? await checkDashboards(dashboardDir, builder) : { queries: 0, diagnostics: [] };
     diagnostics.push(...dashboards.diagnostics);
+    // Filters that would hide rows with an empty dimension, or list only the top N values.
+    const filters = dashboardDir && existsSync(dashboardDir) ? await checkFilters(dashboardDir) : [];
+    for (const problem of filters)
+      diagnostics.push({
+        file: problem.split(': ', 1)[0]!,
+        line: 1,
+        column: 1,
+        code: 'dashboard-filter',
+        message: problem.slice(problem.indexOf(': ') + 2),
+      });
     // The queries the app itself sends (anomaly alerting), with the project's own scripts.
     const appQueries = dashboardDir ? Object.entries(ALERT_QUERIES) : [];
     for (const [name, query] of appQueries) diagnostics.push(...builder.analyzeQuery(query, `src/alerts/queries.ts ${name}`));

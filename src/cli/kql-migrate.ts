@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../errors.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { migrate } from '../kql/migrate.js';
 
@@ -24,7 +25,7 @@ if (values.help || !values.cluster || !values.database) {
 }
 
 const executor = createKustoExecutor({ clusterUri: values.cluster, accessToken: values.token, timeoutMs: 10 * 60_000 });
-const icon = { applied: '✔', pending: '…', skipped: '·', command: ' ', failed: '✘' } as const;
+const icon = { applied: '✔', pending: '…', skipped: '·', command: ' ', waiting: '⏳', failed: '✘' } as const;
 try {
   const report = await migrate({
     dir: path.resolve(values.dir!),
@@ -38,7 +39,7 @@ try {
   const count = values['dry-run'] ? report.pending.length : report.applied.length;
   console.log(`kql:migrate: ${count} ${verb}, ${report.skipped.length} already applied`);
 } catch (err) {
-  console.error(`kql:migrate: ${(err as Error).message}`);
+  console.error(`kql:migrate: ${errorMessage(err)}`);
   process.exitCode = 1;
 } finally {
   executor.close();

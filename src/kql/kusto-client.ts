@@ -30,6 +30,11 @@ export class KqlLiteral {
     return new KqlLiteral(`real(${n})`);
   }
 
+  /** A dynamic array or bag of JSON values (strings, numbers, booleans, null). */
+  static dynamic(value: unknown[] | Record<string, unknown>): KqlLiteral {
+    return new KqlLiteral(`dynamic(${JSON.stringify(value)})`);
+  }
+
   static long(n: number): KqlLiteral {
     if (!Number.isSafeInteger(n)) throw new RangeError('long parameter must be a safe integer');
     return new KqlLiteral(`long(${n})`);

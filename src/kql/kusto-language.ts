@@ -79,6 +79,8 @@ export interface KustoCode {
   /** "Command" or "Query" (or "Directive"). */
   readonly Kind: string;
   readonly Syntax: SyntaxElement;
+  /** The result type of a query (a TableSymbol for a tabular query). */
+  readonly ResultType: KSymbol | null;
   GetDiagnostics(): List<Diagnostic>;
 }
 
@@ -99,7 +101,9 @@ export interface KustoLanguage {
     ScalarTypes: { GetSymbol(typeName: string): KSymbol | null };
     ColumnSymbol: Ctor<[name: string, type: KSymbol, description: null, originalColumns: null, source: null, examples: null], ColumnSymbol>;
     TableSymbol: { $ctor6: Ctor<[name: string, columns: ColumnSymbol[], description: string | null], TableSymbol> };
-    MaterializedViewSymbol: { $ctor2: Ctor<[name: string, columns: ColumnSymbol[], query: string, description: string | null], TableSymbol> };
+    MaterializedViewSymbol: {
+      $ctor2: Ctor<[name: string, columns: ColumnSymbol[], query: string, description: string | null], TableSymbol>;
+    };
     FunctionSymbol: { $ctor16: Ctor<[name: string, parameterList: string, body: string, description: string | null], KSymbol> };
     DatabaseSymbol: { ctor: Ctor<[name: string, members: KSymbol[]], KSymbol> };
     ClusterSymbol: { ctor: Ctor<[name: string, databases: KSymbol[]], KSymbol> };

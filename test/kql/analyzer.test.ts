@@ -20,7 +20,7 @@ describe('KqlSchemaBuilder', () => {
     expect(commands).toBeGreaterThanOrEqual(6);
     expect(builder.tableNames()).toContain('QoeEvents');
     expect(builder.analyzeQuery('QoeEvents | summarize percentile(StartupMs, 95) by Country, bin(Timestamp, 1h)')).toEqual([]);
-  });
+  }, 300_000);
 
   it('reports a typo in a function body at its line and column in the file', () => {
     const b = withEvents();
@@ -158,5 +158,34 @@ describe('KqlSchemaBuilder', () => {
   it('analyses a standalone query against the schema, with positions in the query', () => {
     const ds = withEvents().analyzeQuery('Events\n| summarize count() by bin(Timestamp, 1h)\n| where Cuont > 0', 'dash.json');
     expect(ds).toEqual([{ file: 'dash.json', line: 3, column: 9, code: 'KS142', message: expect.stringContaining("'Cuont'") }]);
+  });
+});
+
+describe('KqlSchemaBuilder: materialized views over views, and query result columns', () => {
+  it('lets a view read a take_any(*) deduplication view, and no other view', () => {
+    const b = withEvents();
+    const dedup =
+      '.create async ifnotexists materialized-view with (backfill = true) Deduped on table Events { Events | summarize take_any(*) by SessionId, Timestamp }';
+    expect(b.applyScript('s.kql', dedup)).toEqual([]);
+    const sessions =
+      '.create async ifnotexists materialized-view with (backfill = true) Sessions on materialized-view Deduped { Deduped | summarize First = min(Timestamp) by SessionId }';
+    expect(b.applyScript('s.kql', sessions)).toEqual([]);
+    expect(b.tableColumns('Sessions')?.map((c) => c.name)).toEqual(['SessionId', 'First']);
+    const overSessions =
+      '.create async materialized-view Again on materialized-view Sessions { Sessions | summarize n = count() by SessionId }';
+    expect(codes(b.applyScript('s.kql', overSessions))).toEqual(['view-over-view']);
+    const unknown = codes(
+      b.applyScript('s.kql', '.create async materialized-view X on materialized-view Nope { Nope | summarize n = count() by SessionId }'),
+    );
+    expect(unknown.length > 0 && unknown.every((c) => c === 'KS204')).toBe(true);
+  });
+
+  it('gives the columns a query returns, or undefined when it does not analyse', () => {
+    const b = withEvents();
+    expect(b.queryColumns('Events | summarize n = count() by SessionId')).toEqual([
+      { name: 'SessionId', type: 'string' },
+      { name: 'n', type: 'long' },
+    ]);
+    expect(b.queryColumns('Events | project Nope')).toBeUndefined();
   });
 });

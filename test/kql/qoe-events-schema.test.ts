@@ -56,7 +56,7 @@ describe('QoeEvents table and QoeEvent row', () => {
     const { diagnostics, builder } = await checkKqlFolder('kql');
     expect(diagnostics).toEqual([]);
     schema = builder;
-  });
+  }, 300_000);
 
   it('the table has exactly QOE_EVENT_COLUMNS, in order, with the same types', () => {
     expect(schema.tableColumns(QOE_EVENTS_TABLE)).toEqual(QOE_EVENT_COLUMNS.map(([name, type]) => ({ name, type })));

@@ -126,10 +126,7 @@ describe('splitCommands', () => {
   });
 
   it('ends a quoted string at the end of its line, so an unterminated quote swallows nothing', () => {
-    expect(texts(".alter table T docstring 'oops\n\n.drop table T")).toEqual([
-      ".alter table T docstring 'oops",
-      '.drop table T',
-    ]);
+    expect(texts(".alter table T docstring 'oops\n\n.drop table T")).toEqual([".alter table T docstring 'oops", '.drop table T']);
   });
 
   it('treats CRLF line endings like LF: same commands, no trailing \\r', () => {
