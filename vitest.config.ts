@@ -6,7 +6,7 @@ export default defineConfig({
     // The browser e2e (chromium, ffmpeg) runs with `npm run test:e2e` only (vitest.e2e.config.ts).
     exclude: [...configDefaults.exclude, 'test/e2e/**'],
     // Integration tests start Azurite and local servers; give them room on a shared 2-core box.
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
   },

@@ -1,5 +1,6 @@
 // The house rules of docs/architecture.md, checked on the source: imports point one way
-// (adapters -> pipeline -> enrich/ingest -> beacon) and there is no import cycle in src/.
+// (adapters -> pipeline -> enrich/ingest -> beacon), there is no import cycle in src/, and no
+// file in src/ grows past 400 lines.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,4 +86,10 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('keeps every file in src/ at 400 lines or fewer', () => {
+    const long = sourceFiles(src)
+      .map((f) => ({ file: path.relative(root, f), lines: readFileSync(f, 'utf8').split('\n').length }))
+      .filter((f) => f.lines > 400);
+    expect(long).toEqual([]);
+  });
 });
