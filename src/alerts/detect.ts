@@ -13,8 +13,8 @@ import type { Anomaly, InvalidRow } from './anomaly.js';
 import { groupAlerts } from './group.js';
 import type { AlertMessage } from './message.js';
 import type { AlertQueue } from './queue.js';
-import type { AlertState, QuietRecord } from './state.js';
-import type { AnomalyStore, StoredAnomaly } from './store.js';
+import type { AlertState, QuietRecord } from './alert-state-table.js';
+import type { AnomalyStore, StoredAnomaly } from './anomaly-table.js';
 
 export interface DetectSettings {
   windowMinutes: number;

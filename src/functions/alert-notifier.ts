@@ -2,8 +2,8 @@
 // queue retries up to maxDequeueCount (host.json), then parks the message in `<queue>-poison`.
 import { app } from '@azure/functions';
 import { parseAlertMessage } from '../alerts/message.js';
-import { deliver } from '../alerts/notify/index.js';
-import { getAlertServices } from '../alerts/services.js';
+import { deliver } from '../alerts/notify/deliver.js';
+import { getAlertServices } from '../alerts/composition-root.js';
 import { loadConfig } from '../config.js';
 
 app.storageQueue('alertNotifier', {

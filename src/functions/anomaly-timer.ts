@@ -2,7 +2,7 @@
 // dimension value for the notifier, store the new anomalies in QoeAnomalies (src/alerts/detect.ts).
 import { app } from '@azure/functions';
 import { detectAndQueue } from '../alerts/detect.js';
-import { getAlertServices } from '../alerts/services.js';
+import { getAlertServices } from '../alerts/composition-root.js';
 import { loadConfig } from '../config.js';
 
 app.timer('anomalyTimer', {

@@ -1,7 +1,7 @@
 // The alerting queries against the schema the versioned scripts build (kql:check does the same).
 import { describe, expect, it } from 'vitest';
 import { ALERT_QUERIES, DETECT_ANOMALIES } from '../../src/alerts/queries.js';
-import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/store.js';
+import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/anomaly-table.js';
 import { checkKqlFolder } from '../../src/kql/analyzer.js';
 
 const schema = checkKqlFolder('kql');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlertNotDeliveredError, configuredTargets, deliver, NoTargetError, type Target } from '../../../src/alerts/notify/index.js';
+import { AlertNotDeliveredError, configuredTargets, deliver, NoTargetError, type Target } from '../../../src/alerts/notify/deliver.js';
 import { sampleAlert } from '../../../src/alerts/sample.js';
-import type { DeliveryLog } from '../../../src/alerts/state.js';
+import type { DeliveryLog } from '../../../src/alerts/alert-state-table.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../src/local/webhook-receiver.js';
 
 let receiver: WebhookReceiver;

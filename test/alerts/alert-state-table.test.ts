@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TableAlertState } from '../../src/alerts/state.js';
+import { TableAlertState } from '../../src/alerts/alert-state-table.js';
 import { storageAccess } from '../../src/storage.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 

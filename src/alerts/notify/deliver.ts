@@ -2,7 +2,7 @@
 // delivery log, so a retry (the queue's, or a poison-queue replay) sends only to the targets still
 // missing; any failure fails the message, and the queue retries it, then parks it in the poison queue.
 import type { AlertMessage } from '../message.js';
-import type { DeliveryLog } from '../state.js';
+import type { DeliveryLog } from '../alert-state-table.js';
 import { DeliveryError, postJson } from './http.js';
 import { slackPayload } from './slack.js';
 import { teamsPayload } from './teams.js';

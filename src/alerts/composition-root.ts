@@ -2,10 +2,10 @@
 import { loadConfig, type Config } from '../config.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { storageAccess } from '../storage.js';
-import { configuredTargets, type Target } from './notify/index.js';
+import { configuredTargets, type Target } from './notify/deliver.js';
 import { alertQueue, type AlertQueue } from './queue.js';
-import { TableAlertState, type AlertState } from './state.js';
-import { kustoAnomalyStore, type AnomalyStore } from './store.js';
+import { TableAlertState, type AlertState } from './alert-state-table.js';
+import { kustoAnomalyStore, type AnomalyStore } from './anomaly-table.js';
 
 export interface AlertServices {
   config: Config;

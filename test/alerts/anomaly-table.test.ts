@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertKey } from '../../src/alerts/anomaly.js';
 import { DETECT_ANOMALIES, STORED_KEYS } from '../../src/alerts/queries.js';
-import { ingestInlineCommands, kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/store.js';
+import { ingestInlineCommands, kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/anomaly-table.js';
 import { createKustoExecutor, type KustoExecutor } from '../../src/kql/kusto-client.js';
 import { inlineRows, serveAnomalies, type AnomalyCluster } from '../support/anomalies.js';
 import { startKustoStub, type KustoStub } from '../support/kusto-stub.js';
