@@ -17,7 +17,7 @@
 // rest is searched again.
 import { DIMENSIONS, KPIS, mattersEnough, percentile, type DimensionName, type KpiDefinition, type KpiName } from './root-cause-kpis.js';
 import type { QoeSession } from './root-cause-sessions.js';
-import { addMoments, addSample, contrast, emptyMoments, subtractMoments, type Contrast, type Moments } from './root-cause-stats.js';
+import { addMoments, addSample, binomialUpperTail, contrast, emptyMoments, subtractMoments, type Contrast, type Moments } from './root-cause-stats.js';
 
 export interface RootCauseOptions {
   /** Sessions a segment needs in the window to be judged (default 30). */
@@ -262,11 +262,19 @@ class Judge {
     return contrast(win, base, this.kpi.worse, this.kpi.proportion);
   }
 
+  /** Rates: the exact binomial tail of the window's count at the baseline's rate (smoothed, so a
+   * baseline without a single failure does not make one failure significant). */
+  private exactP(win: Moments, base: Moments): number {
+    if (!this.kpi.proportion) return 0;
+    const rate = (base.wx + 0.5) / (base.w + 1);
+    return this.kpi.worse > 0 ? binomialUpperTail(Math.round(win.wx), win.n, rate) : binomialUpperTail(win.n - Math.round(win.wx), win.n, 1 - rate);
+  }
+
   /** Significantly worse, and by enough to matter. */
   worse(win: Moments, base: Moments): boolean {
     if (win.n < this.minSessions) return false;
     const c = this.test(win, base);
-    if (c.p >= this.alpha) return false;
+    if (c.p >= this.alpha || this.exactP(win, base) >= this.alpha) return false;
     // A percentile KPI is judged on its exceedance: at least twice the baseline's and 5 points more.
     if (this.kpi.percentile) return c.window !== null && c.baseline !== null && c.window >= 2 * c.baseline && c.window - c.baseline >= 0.05;
     return mattersEnough(this.kpi, c.window, c.baseline);

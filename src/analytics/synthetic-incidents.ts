@@ -71,7 +71,7 @@ export const INCIDENTS = {
   cdnRegionStartFailures: (from: Date, hours = 3): InjectedIncident => ({ name: 'CDN x region start-failure spike', from, to: plusHours(from, hours), where: { Cdn: 'Fastly', Region: 'US-CA' }, effect: { vsf: 0.4 } }),
   playerStartupRegression: (from: Date, hours = 3): InjectedIncident => ({ name: 'player-version startup regression', from, to: plusHours(from, hours), where: { PlayerVersion: '5.2.1' }, effect: { startupFactor: 3 } }),
   asnRebuffering: (from: Date, hours = 3): InjectedIncident => ({ name: 'ASN rebuffering', from, to: plusHours(from, hours), where: { Asn: '3320' }, effect: { stallProbability: 0.9, stallShare: 0.08 } }),
-  contentErrorBurst: (from: Date, hours = 3): InjectedIncident => ({ name: 'content-specific error burst', from, to: plusHours(from, hours), where: { ContentId: 'c004' }, effect: { playbackFailure: 0.5 } }),
+  contentErrorBurst: (from: Date, hours = 3): InjectedIncident => ({ name: 'content-specific error burst', from, to: plusHours(from, hours), where: { ContentId: 'c002' }, effect: { playbackFailure: 0.5 } }),
   globalOutage: (from: Date, hours = 2): InjectedIncident => ({ name: 'global outage', from, to: plusHours(from, hours), where: {}, effect: { vsf: 0.6 } }),
 };
 

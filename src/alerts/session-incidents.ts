@@ -1,0 +1,59 @@
+// The whole judgement on sessions in one call: detect -> rank root causes per KPI -> incidents.
+// Used by the tests (on synthetic traffic) and by anyone holding sessions in memory; the timer
+// does the same with Data Explorer doing the detection (src/alerts/detect.ts).
+import type { DimensionName, KpiName } from '../analytics/root-cause-kpis.js';
+import { rankRootCauses, type RootCauseOptions } from '../analytics/root-cause.js';
+import type { QoeSession } from '../analytics/root-cause-sessions.js';
+import type { Anomaly } from './anomaly.js';
+import { groupIncidents, type Incident, type RankedCauses } from './incidents.js';
+import { detectOnSessions, indexByBin, slotSessions } from './session-detector.js';
+
+export interface IncidentSettings {
+  now: Date;
+  binMinutes: number;
+  /** Bins evaluated per run (the window), ending `latenessMinutes` before now. */
+  windowMinutes: number;
+  latenessMinutes: number;
+  historyDays?: number;
+  minAttempts?: number;
+  rootCause?: RootCauseOptions;
+}
+
+export interface IncidentFindings {
+  windowStart: Date;
+  windowEnd: Date;
+  anomalies: Anomaly[];
+  ranked: RankedCauses[];
+  incidents: Incident[];
+  insufficientHistory?: true;
+}
+
+/** [start, end) of complete bins whose sessions had `latenessMinutes` to arrive. */
+export function evaluationWindow(now: Date, binMinutes: number, windowMinutes: number, latenessMinutes: number): { start: Date; end: Date } {
+  const bin = binMinutes * 60_000;
+  const end = Math.floor((now.getTime() - latenessMinutes * 60_000) / bin) * bin;
+  return { start: new Date(end - Math.max(1, Math.ceil(windowMinutes / binMinutes)) * bin), end: new Date(end) };
+}
+
+export function findIncidentsOnSessions(sessions: QoeSession[], s: IncidentSettings): IncidentFindings {
+  const { start, end } = evaluationWindow(s.now, s.binMinutes, s.windowMinutes, s.latenessMinutes);
+  const binMs = s.binMinutes * 60_000;
+  const detection = detectOnSessions(sessions, { windowStart: start, windowEnd: end, binMinutes: s.binMinutes, historyDays: s.historyDays, minAttempts: s.minAttempts });
+  const findings: IncidentFindings = { windowStart: start, windowEnd: end, anomalies: detection.anomalies, ranked: [], incidents: [], ...(detection.insufficientHistory ? { insufficientHistory: true } : {}) };
+  if (detection.anomalies.length === 0) return findings;
+
+  const byBin = indexByBin(sessions, binMs);
+  for (const kpi of new Set(detection.anomalies.map((a) => a.kpi as KpiName))) {
+    // The anomalous bins of this KPI against the same times of day before.
+    const bins = [...new Set(detection.anomalies.filter((a) => a.kpi === kpi).map((a) => a.timestamp.getTime() / binMs))];
+    const window = bins.flatMap((b) => byBin.get(b) ?? []);
+    const baseline = [...new Set(bins.flatMap((b) => slotSessions(byBin, b, binMs, s.historyDays ?? 14)))];
+    findings.ranked.push({ kpi, causes: rankRootCauses(kpi, window, baseline, { minSessions: s.minAttempts, ...s.rootCause }).causes });
+  }
+  const overlap = (a: Anomaly, cause: Record<string, string>) =>
+    (byBin.get(a.timestamp.getTime() / binMs) ?? []).filter(
+      (x) => (a.dimension === 'Overall' || x.dims[a.dimension as DimensionName] === a.dimensionValue) && Object.entries(cause).every(([d, v]) => x.dims[d as DimensionName] === v),
+    ).length;
+  findings.incidents = groupIncidents(detection.anomalies, findings.ranked, overlap);
+  return findings;
+}
