@@ -14,6 +14,20 @@ export interface AlertAnomaly {
   score: number | null;
   direction: 'up' | 'down';
   sessions: number;
+  /** The series it was found in, e.g. "Cdn=Fastly" or "Overall=all" (incident messages). */
+  series?: string;
+}
+
+/** What an incident message adds: the named root cause, its KPIs' contrasts, impact and severity. */
+export interface AlertIncident {
+  id: string;
+  /** open: first message; ongoing: still there an hour later; resolved: no anomaly for it any more. */
+  kind: 'open' | 'ongoing' | 'resolved';
+  severity: 'critical' | 'major' | 'minor';
+  /** The dimension values the ranking named ({} = all sessions). */
+  cause: Record<string, string>;
+  impactedSessions: number;
+  kpis: Array<{ kpi: string; kpiInWindow: number | null; kpiBaseline: number | null; share: number | null; lift: number | null; sessions: number | null }>;
 }
 
 export interface AlertMessage {
@@ -34,6 +48,8 @@ export interface AlertMessage {
   omitted: number;
   /** Grafana dashboard over the window, filtered on the dimension value where it has a variable. */
   dashboardUrl?: string;
+  /** Present on incident messages (anomalies grouped by root cause, issue 18). */
+  incident?: AlertIncident;
 }
 
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
@@ -59,12 +75,23 @@ export const alertMessageSchema = z.object({
         score: num,
         direction: z.enum(['up', 'down']),
         sessions: z.number().int().min(0),
+        series: z.string().max(1100).optional(),
       }),
     )
-    .min(1),
+    .min(0),
   omitted: z.number().int().min(0),
   dashboardUrl: z.url({ protocol: /^https?$/ }).optional(),
-});
+  incident: z
+    .object({
+      id: z.string().regex(/^[0-9a-f]{8,64}$/),
+      kind: z.enum(['open', 'ongoing', 'resolved']),
+      severity: z.enum(['critical', 'major', 'minor']),
+      cause: z.record(z.string().max(64), z.string().max(1024)),
+      impactedSessions: z.number().int().min(0),
+      kpis: z.array(z.object({ kpi: z.string().min(1).max(64), kpiInWindow: num, kpiBaseline: num, share: num, lift: num, sessions: z.number().int().min(0).nullable() })).max(16),
+    })
+    .optional(),
+}).refine((m) => m.anomalies.length > 0 || m.incident?.kind === 'resolved', { message: 'anomalies: only a resolved incident message may list none' });
 
 export class InvalidAlertMessageError extends Error {
   override name = 'InvalidAlertMessageError';

@@ -44,3 +44,21 @@ export function windowText(m: AlertMessage): string {
 export function omittedText(m: AlertMessage): string | undefined {
   return m.omitted > 0 ? `…and ${m.omitted} more anomalies of this ${m.dimension} (QoeAnomalies has them all).` : undefined;
 }
+
+const label = (cause: Record<string, string>) => (Object.keys(cause).length ? Object.keys(cause).sort().map((d) => `${d}=${cause[d]}`).join(', ') : 'all sessions');
+
+/** Incident messages: the named cause first, then each KPI's contrast in that cause. */
+export function incidentLines(m: AlertMessage): string[] {
+  const i = m.incident;
+  if (!i) return [];
+  if (i.kind === 'resolved') return [`Resolved: no anomaly with cause ${label(i.cause)} any more (incident ${i.id}).`];
+  const head = `Cause: ${label(i.cause)} · severity ${i.severity} · ${i.impactedSessions.toLocaleString('en-US')} impacted sessions${i.kind === 'ongoing' ? ' · still ongoing' : ''}`;
+  const kpis = i.kpis
+    .filter((k) => k.kpiInWindow !== null)
+    .map(
+      (k) =>
+        `${k.kpi} in the cause: ${formatValue(k.kpi, k.kpiInWindow)} vs ${formatValue(k.kpi, k.kpiBaseline)} baseline` +
+        `${k.lift !== null ? ` (${k.lift.toFixed(1)}x` : ' ('}${k.share !== null ? `, ${Math.round(k.share * 100)}% of the excess` : ''}${k.sessions !== null ? `, ${k.sessions.toLocaleString('en-US')} sessions` : ''})`,
+    );
+  return [head, ...kpis];
+}
