@@ -43,12 +43,12 @@ export const causeLabel = (dims: Record<string, string>): string => (Object.keys
 export const incidentIdOf = (causeKey: string, openedAt: Date): string => createHash('sha256').update(`${causeKey}|${openedAt.toISOString()}`).digest('hex').slice(0, 16);
 
 /**
- * Severity from impact and deviation: a global cause, or 1000+ impacted sessions, or 100+ with a
- * score of 10 or more is critical; 50+ sessions or a score of 8 or more is major; the rest minor.
+ * Severity from impact and deviation: a global cause, or 500+ impacted sessions, or 100+ with a
+ * score of 10 or more is critical; 25+ sessions or a score of 6 or more is major; the rest minor.
  */
 export function severityOf(global: boolean, impactedSessions: number, maxScore: number): Severity {
-  if (global || impactedSessions >= 1000 || (impactedSessions >= 100 && maxScore >= 10)) return 'critical';
-  if (impactedSessions >= 50 || maxScore >= 8) return 'major';
+  if (global || impactedSessions >= 500 || (impactedSessions >= 100 && maxScore >= 10)) return 'critical';
+  if (impactedSessions >= 25 || maxScore >= 6) return 'major';
   return 'minor';
 }
 
@@ -72,7 +72,8 @@ export function groupIncidents(anomalies: Anomaly[], ranked: RankedCauses[], ove
         .filter((c) => c.n > 0)
         .sort((x, y) => y.n - x.n)[0];
     const best = fits(allCauses.filter((c) => c.kpi === a.kpi)) ?? fits(allCauses);
-    const cause = best ? (best.cause.dimensions as Record<string, string>) : a.dimension === 'Overall' ? {} : { [a.dimension]: a.dimensionValue };
+    const named = best ? (best.cause.dimensions as Record<string, string>) : a.dimension === 'Overall' ? {} : { [a.dimension]: a.dimensionValue };
+    const cause = Object.fromEntries(Object.keys(named).sort().map((d) => [d, named[d]!]));
     const key = causeKeyOf(cause);
     const entry = byKey.get(key) ?? byKey.set(key, { cause, ranked: false, members: [], causes: new Map() }).get(key)!;
     entry.members.push(a);

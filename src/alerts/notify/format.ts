@@ -28,7 +28,9 @@ export function kpiLines(m: AlertMessage): KpiLine[] {
   for (const a of m.anomalies) byKpi.set(a.kpi, [...(byKpi.get(a.kpi) ?? []), a]);
   return [...byKpi].map(([kpi, list]) => {
     const worst = list.reduce((w, a) => (Math.abs(a.score ?? 0) > Math.abs(w.score ?? 0) ? a : w));
-    const more = list.length > 1 ? `, ${list.length} bins` : '';
+    const bins = new Set(list.map((a) => a.timestamp)).size;
+    const series = new Set(list.flatMap((a) => (a.series ? [a.series] : []))).size;
+    const more = `${bins > 1 ? `, ${bins} bins` : ''}${series > 1 ? `, ${series} series` : ''}`;
     const score = worst.score === null ? '' : `score ${worst.score.toFixed(1)}, `;
     return {
       kpi,
