@@ -42,18 +42,26 @@ export function findIncidentsOnSessions(sessions: QoeSession[], s: IncidentSetti
   const findings: IncidentFindings = { windowStart: start, windowEnd: end, anomalies: detection.anomalies, ranked: [], incidents: [], ...(detection.insufficientHistory ? { insufficientHistory: true } : {}) };
   if (detection.anomalies.length === 0) return findings;
 
+  Object.assign(findings, rankAndGroup(detection.anomalies, sessions, binMs, s.historyDays ?? 14, { minSessions: s.minAttempts, ...s.rootCause }));
+  return findings;
+}
+
+/**
+ * Root causes for each KPI with anomalies (its anomalous bins against the same times of day
+ * before), then the anomalies grouped into incidents by those causes.
+ */
+export function rankAndGroup(anomalies: Anomaly[], sessions: QoeSession[], binMs: number, historyDays: number, o: RootCauseOptions = {}): { ranked: RankedCauses[]; incidents: Incident[] } {
   const byBin = indexByBin(sessions, binMs);
-  for (const kpi of new Set(detection.anomalies.map((a) => a.kpi as KpiName))) {
-    // The anomalous bins of this KPI against the same times of day before.
-    const bins = [...new Set(detection.anomalies.filter((a) => a.kpi === kpi).map((a) => a.timestamp.getTime() / binMs))];
+  const ranked: RankedCauses[] = [];
+  for (const kpi of new Set(anomalies.map((a) => a.kpi as KpiName))) {
+    const bins = [...new Set(anomalies.filter((a) => a.kpi === kpi).map((a) => a.timestamp.getTime() / binMs))];
     const window = bins.flatMap((b) => byBin.get(b) ?? []);
-    const baseline = [...new Set(bins.flatMap((b) => slotSessions(byBin, b, binMs, s.historyDays ?? 14)))];
-    findings.ranked.push({ kpi, causes: rankRootCauses(kpi, window, baseline, { minSessions: s.minAttempts, ...s.rootCause }).causes });
+    const baseline = [...new Set(bins.flatMap((b) => slotSessions(byBin, b, binMs, historyDays)))];
+    ranked.push({ kpi, causes: rankRootCauses(kpi, window, baseline, o).causes });
   }
   const overlap = (a: Anomaly, cause: Record<string, string>) =>
     (byBin.get(a.timestamp.getTime() / binMs) ?? []).filter(
       (x) => (a.dimension === 'Overall' || x.dims[a.dimension as DimensionName] === a.dimensionValue) && Object.entries(cause).every(([d, v]) => x.dims[d as DimensionName] === v),
     ).length;
-  findings.incidents = groupIncidents(detection.anomalies, findings.ranked, overlap);
-  return findings;
+  return { ranked, incidents: groupIncidents(anomalies, ranked, overlap) };
 }

@@ -168,6 +168,8 @@ function memory(anomalies: () => Anomaly[]) {
   const faults = { send: 0, append: 0 };
   const store: AnomalyStore = {
     detect: async () => ({ anomalies: anomalies(), invalid: [] }),
+    detectSessions: async () => ({ anomalies: [], invalid: [] }),
+    rankingSessions: async () => [],
     storedKeys: async () => new Set(stored.map((s) => s.key)),
     append: async (rows) => {
       if (faults.append-- > 0) throw new Error('Kusto unavailable');
@@ -185,6 +187,8 @@ function memory(anomalies: () => Anomaly[]) {
     markAlerted: async (k, d, v, r) => void quiet.set(`${k}|${d}|${v}`, r),
     delivered: async () => new Set(),
     markDelivered: async () => {},
+    openIncidents: async () => [],
+    saveIncident: async () => {},
     prune: async () => 0,
   };
   return { store, queue, state, stored, sent, faults };
