@@ -86,7 +86,9 @@ export async function detectIncidentsAndQueue(d: IncidentRunDeps): Promise<Incid
   // Silenced incidents: their last-seen time moves on, so they are not resolved while they last.
   for (const r of plan.records) if (!plan.messages.some((p) => p.incident.causeKey === r.causeKey)) await d.state.saveIncident(r);
 
-  const stored = anomalies.length ? await d.store.storedKeys(start, end) : new Set<string>();
+  // Stored keys over the bins the detector returned (they can lie outside the window when it says so).
+  const times = anomalies.map((a) => a.timestamp.getTime());
+  const stored = anomalies.length ? await d.store.storedKeys(new Date(Math.min(start.getTime(), ...times)), new Date(Math.max(end.getTime(), ...times.map((t) => t + 1)))) : new Set<string>();
   const rows: StoredAnomaly[] = [];
   for (const i of incidents) {
     const id = plan.records.find((r) => r.causeKey === i.causeKey)?.incidentId ?? '';

@@ -1,7 +1,7 @@
 // The whole judgement on sessions in one call: detect -> rank root causes per KPI -> incidents.
 // Used by the tests (on synthetic traffic) and by anyone holding sessions in memory; the timer
 // does the same with Data Explorer doing the detection (src/alerts/detect.ts).
-import type { DimensionName, KpiName } from '../analytics/root-cause-kpis.js';
+import { isKpiName, type DimensionName } from '../analytics/root-cause-kpis.js';
 import { rankRootCauses, type RootCauseOptions } from '../analytics/root-cause.js';
 import type { QoeSession } from '../analytics/root-cause-sessions.js';
 import type { Anomaly } from './anomaly.js';
@@ -53,7 +53,8 @@ export function findIncidentsOnSessions(sessions: QoeSession[], s: IncidentSetti
 export function rankAndGroup(anomalies: Anomaly[], sessions: QoeSession[], binMs: number, historyDays: number, o: RootCauseOptions = {}): { ranked: RankedCauses[]; incidents: Incident[] } {
   const byBin = indexByBin(sessions, binMs);
   const ranked: RankedCauses[] = [];
-  for (const kpi of new Set(anomalies.map((a) => a.kpi as KpiName))) {
+  // A KPI the ranking does not know (an older detector's) is grouped by its own series.
+  for (const kpi of new Set(anomalies.map((a) => a.kpi).filter(isKpiName))) {
     const bins = [...new Set(anomalies.filter((a) => a.kpi === kpi).map((a) => a.timestamp.getTime() / binMs))];
     const window = bins.flatMap((b) => byBin.get(b) ?? []);
     const baseline = [...new Set(bins.flatMap((b) => slotSessions(byBin, b, binMs, historyDays)))];

@@ -196,6 +196,7 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
   const totalExcess = Math.max(0, total.worseBy * rootWin.w);
 
   const found: Array<Omit<Segment, 'key'>> = [];
+  if (win.length === 0) return result;
   const cube = new Cube(dims.length, o.maxDimensions ?? 3, minSessions, win, base);
   const tests = Math.max(1, cube.segments.size);
   const judge = new Judge(kpi, alpha / tests, minSessions, dims.length, o.maxDimensions ?? 3);

@@ -1,7 +1,8 @@
-// Every 5 minutes (QOE_ALERT_SCHEDULE): detect QoE anomalies in Data Explorer, queue one alert per
-// dimension value for the notifier, store the new anomalies in QoeAnomalies (src/alerts/detect.ts).
+// Every 5 minutes (QOE_ALERT_SCHEDULE): detect session-KPI anomalies in Data Explorer, name their
+// root cause, queue one alert per incident for the notifier, store the new anomalies in
+// QoeAnomalies (src/alerts/detect-incidents.ts).
 import { app } from '@azure/functions';
-import { detectAndQueue } from '../alerts/detect.js';
+import { detectIncidentsAndQueue } from '../alerts/detect-incidents.js';
 import { getAlertServices } from '../alerts/composition-root.js';
 import { loadConfig } from '../config.js';
 
@@ -11,7 +12,7 @@ app.timer('anomalyTimer', {
     const s = getAlertServices();
     if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
     if (!s.targets.length) context.warn('anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent');
-    const r = await detectAndQueue({
+    const r = await detectIncidentsAndQueue({
       store: s.store,
       state: s.state,
       queue: s.queue,
@@ -21,7 +22,7 @@ app.timer('anomalyTimer', {
     });
     context.log(
       `anomalyTimer: window ${r.windowStart.toISOString()}..${r.windowEnd.toISOString()}: ${r.found} anomalies, ${r.fresh} new` +
-        ` (${r.quiet} in a quiet period, ${r.sentBefore} sent before, ${r.unsent} not sent), ${r.messages.length} alert(s) queued`,
+        ` (${r.incidents.length} incident(s), ${r.silenced} within their hour), ${r.messages.length} alert(s) queued`,
     );
   },
 });
