@@ -14,7 +14,7 @@ import { parseBlobEvent } from '../src/intake/blob/event.js';
 import { ingestBlob } from '../src/intake/blob/intake.js';
 import { startAzurite } from '../src/local/azurite.js';
 import { blobCreatedEvent } from '../src/local/event-grid.js';
-import { createServices } from '../src/services.js';
+import { createServices } from '../src/composition/app.js';
 import { beacon, rng } from './corpus.js';
 
 function* lines(bytes: number): Generator<string> {

@@ -4,8 +4,8 @@ import { loadConfig } from '../src/config.js';
 import { Enricher } from '../src/enrich/enricher.js';
 import { GroupCommitBatcher } from '../src/ingest/batcher.js';
 import { FileDeadLetterStore } from '../src/ingest/deadletter/file.js';
-import { bytesToText, formatFor, parseRecords } from '../src/intake/records.js';
-import { Pipeline } from '../src/pipeline.js';
+import { bytesToText, formatFor, parseRecords } from '../src/intake/http/body-parser.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
 import { makeCorpus } from './corpus.js';
 import { fmt, measure } from './measure.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { installFunctionsCore } from '../src/local/functions-core.js';
 import { startLocalHost } from '../src/local/host.js';
-import { createServices, setServices } from '../src/services.js';
+import { createServices, setServices } from '../src/composition/app.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-serve-'));
 const config = loadConfig({ QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_FILE_SINK_WINDOW_SECONDS: '60' });

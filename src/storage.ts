@@ -23,11 +23,15 @@ export interface AccountKey {
 
 export const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
 
+/** Azurite's well-known development account (public, documented by Microsoft). */
+export const DEVSTORE_ACCOUNT = 'devstoreaccount1';
+export const DEVSTORE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
 export function accountKeyFrom(connectionString: string): AccountKey | undefined {
   if (/UseDevelopmentStorage=true/i.test(connectionString)) {
     return {
-      name: 'devstoreaccount1',
-      key: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+      name: DEVSTORE_ACCOUNT,
+      key: DEVSTORE_KEY,
       blobEndpoint: 'http://127.0.0.1:10000/devstoreaccount1',
       queueEndpoint: 'http://127.0.0.1:10001/devstoreaccount1',
       tableEndpoint: 'http://127.0.0.1:10002/devstoreaccount1',
@@ -57,6 +61,11 @@ export interface StorageAccess {
   blobService(options?: StoragePipelineOptions): BlobServiceClient;
   queue(name: string): QueueClient;
   table(name: string): TableClient;
+}
+
+/** Storage clients for the app's own account, from the storage settings in Config. */
+export function storageFromConfig(config: { storageConnection: string; storageAccount?: string }): StorageAccess {
+  return storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
 }
 
 export function storageAccess(settings: StorageSettings): StorageAccess {

@@ -10,7 +10,7 @@ import { alertQueue } from '../alerts/queue.js';
 import { loadConfig } from '../config.js';
 import { applyLocalSettings } from '../local/settings.js';
 import { startWebhookReceiver } from '../local/webhook-receiver.js';
-import { storageAccess } from '../storage.js';
+import { storageFromConfig } from '../storage.js';
 import { sampleAlert } from '../alerts/sample.js';
 
 const { values, positionals } = parseArgs({
@@ -21,7 +21,7 @@ const { values, positionals } = parseArgs({
 async function storage() {
   await applyLocalSettings();
   const config = loadConfig();
-  return { config, access: storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount }) };
+  return { config, access: storageFromConfig(config) };
 }
 
 switch (positionals[0]) {

@@ -1,4 +1,5 @@
 // Content id: the beacon's own field, else CMCD `cid`, else the first configured URL rule.
+import { errorMessage } from '../errors.js';
 
 export interface ContentIdRule {
   /** Regular expression over the manifest URL without its query string. */
@@ -34,7 +35,7 @@ export class ContentIdResolver {
         re = new RegExp(r.pattern);
         groups = new RegExp(`(?:${r.pattern})|`).exec('')!.length - 1; // capture groups in the pattern
       } catch (err) {
-        throw new Error(`${name} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+        throw new Error(`${name} is not a valid regular expression: ${errorMessage(err)}`, { cause: err });
       }
       const group = r.group ?? 1;
       if (!Number.isInteger(group) || group < 0 || group > groups) {

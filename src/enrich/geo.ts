@@ -3,6 +3,7 @@
 // city and ASN files) add region, city and ASN.
 import maxmind, { type Reader, type Response } from 'maxmind';
 import { expandV6, mappedV4, normalizeIp, v4ToInt } from './client-ip.js';
+import { errorMessage } from '../errors.js';
 
 export interface GeoInfo {
   country: string | null;
@@ -151,7 +152,7 @@ async function openDb(file: string | undefined, what: string): Promise<Db | unde
   try {
     return new Db(await maxmind.open<Response>(file));
   } catch (err) {
-    throw new Error(`cannot open the ${what} database ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot open the ${what} database ${file}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -3,7 +3,7 @@
 import { app } from '@azure/functions';
 import { parseAlertMessage } from '../alerts/message.js';
 import { deliver } from '../alerts/notify/deliver.js';
-import { getAlertServices } from '../alerts/composition-root.js';
+import { getAlertServices } from '../composition/alerts.js';
 import { loadConfig } from '../config.js';
 
 app.storageQueue('alertNotifier', {

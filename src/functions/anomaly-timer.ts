@@ -3,7 +3,7 @@
 // QoeAnomalies (src/alerts/detect-incidents.ts).
 import { app } from '@azure/functions';
 import { detectIncidentsAndQueue } from '../alerts/detect-incidents.js';
-import { getAlertServices } from '../alerts/composition-root.js';
+import { getAlertServices } from '../composition/alerts.js';
 import { loadConfig } from '../config.js';
 
 app.timer('anomalyTimer', {

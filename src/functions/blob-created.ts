@@ -5,7 +5,7 @@
 import { app } from '@azure/functions';
 import { parseBlobEvents } from '../intake/blob/event.js';
 import { ingestBlob } from '../intake/blob/intake.js';
-import { getServices } from '../services.js';
+import { getServices } from '../composition/app.js';
 
 app.eventGrid('blobCreated', {
   handler: async (event, context) => {

@@ -2,8 +2,8 @@
 // event mode), one CMCD line per event. Anonymous on purpose, like /api/beacons: players are
 // public clients; origin checks and limits guard it.
 import { app } from '@azure/functions';
-import { handleCmcdRequest } from '../intake/http.js';
-import { getServices } from '../services.js';
+import { handleCmcdRequest } from '../intake/http/handlers.js';
+import { getServices } from '../composition/app.js';
 
 app.http('cmcd', {
   route: 'cmcd',

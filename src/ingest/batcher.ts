@@ -3,6 +3,7 @@
 // promises resolved. A batch the sink will not take goes to the dead-letter store; if that
 // fails too, the callers get NotDurableError and answer 503.
 import { randomUUID } from 'node:crypto';
+import { NotDurableError } from '../errors.js';
 import type { DeadLetterStore } from './deadletter/store.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import type { Batch, Sink } from './sink.js';
@@ -25,11 +26,6 @@ export interface SubmitOptions {
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
-
-/** Records were neither ingested nor dead-lettered: the caller must not acknowledge them. */
-export class NotDurableError extends Error {
-  override name = 'NotDurableError';
-}
 
 export interface BatchOutcome {
   batchId: string;

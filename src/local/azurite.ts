@@ -7,9 +7,9 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** Azurite's well-known development account (public, documented by Microsoft). */
-export const DEV_ACCOUNT = 'devstoreaccount1';
-export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+import { DEVSTORE_ACCOUNT as DEV_ACCOUNT, DEVSTORE_KEY as DEV_KEY } from '../storage.js';
+
+export { DEV_ACCOUNT, DEV_KEY };
 /** The ports `UseDevelopmentStorage=true` means. */
 export const DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
 

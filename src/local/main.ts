@@ -7,7 +7,7 @@ import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite
 import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
 import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './host.js';
-import { storageAccess } from '../storage.js';
+import { storageFromConfig } from '../storage.js';
 import { applyLocalSettings } from './settings.js';
 import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   await import('../index.js');
   if (getRegistrations().length === 0) throw new Error('src/index.ts registered no functions');
   await runAppHooks('appStart');
-  const { getServices } = await import('../services.js');
+  const { getServices } = await import('../composition/app.js');
   const services = await getServices(); // fail fast on bad settings, before serving
   const prefix = await routePrefixFromHostJson();
   const host = await startLocalHost({ port: config.localPort, routePrefix: prefix });
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     void eventGrid.poll().catch((err: Error) => console.log(`[event-grid] first poll failed: ${err.message}`));
     console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`);
   }
-  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const storage = storageFromConfig(config);
   const triggers = startLocalTriggers({
     host,
     queueClient: (name) => storage.queue(name),

@@ -3,7 +3,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleBeaconRequest } from '../../src/intake/http.js';
+import { handleBeaconRequest } from '../../src/intake/http/handlers.js';
 import { httpRequest, invocationContext, testServices, validBeacon, type TestServices } from '../support/services.js';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommitBatcher, NotDurableError, type BatcherOptions } from '../../src/ingest/batcher.js';
+import { GroupCommitBatcher, type BatcherOptions } from '../../src/ingest/batcher.js';
+import { NotDurableError } from '../../src/errors.js';
 import type { DeadLetterStore, RejectedEntry } from '../../src/ingest/deadletter/store.js';
 import { PermanentError } from '../../src/ingest/retry.js';
 import type { Batch, Sink } from '../../src/ingest/sink.js';

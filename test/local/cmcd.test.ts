@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { describeFunctions, startLocalHost, type LocalHost } from '../../src/local/host.js';
-import { createServices, setServices } from '../../src/services.js';
+import { createServices, setServices } from '../../src/composition/app.js';
 import { readNdjsonTree } from '../support/files.js';
 
 let host: LocalHost;

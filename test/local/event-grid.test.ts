@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { startLocalEventGrid, type LocalEventGrid } from '../../src/local/event-grid.js';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { startLocalHost, type LocalHost } from '../../src/local/host.js';
-import { createServices, setServices } from '../../src/services.js';
+import { createServices, setServices } from '../../src/composition/app.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 import { readNdjsonTree } from '../support/files.js';
 import { validBeacon } from '../support/services.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { startLocalHost, type LocalHost } from '../../src/local/host.js';
-import { createServices, setServices, type Services } from '../../src/services.js';
+import { createServices, setServices, type Services } from '../../src/composition/app.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 import { glob, readNdjsonTree } from '../support/files.js';
 import { validBeacon } from '../support/services.js';

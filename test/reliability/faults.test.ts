@@ -13,9 +13,9 @@ import { loadConfig } from '../../src/config.js';
 import { replayDeadLetters } from '../../src/ingest/deadletter/replay.js';
 import { mappingFor } from '../../src/ingest/sinks/index.js';
 import { KustoSink } from '../../src/ingest/sinks/kusto.js';
-import { handleBeaconRequest } from '../../src/intake/http.js';
+import { handleBeaconRequest } from '../../src/intake/http/handlers.js';
 import { startAzurite, type Azurite } from '../../src/local/azurite.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Services } from '../../src/composition/app.js';
 import { azuriteIngestionResources, startKustoStub, type KustoStub } from '../support/kusto-stub.js';
 import { httpRequest, invocationContext, validBeacon } from '../support/services.js';
 

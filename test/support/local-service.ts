@@ -1,5 +1,6 @@
 // The whole service as a process, the way `npm start` runs it: `node dist/src/local/main.js`,
 // after a build, with its own data folder, port and Azurite. For end-to-end tests.
+import { DEVSTORE_ACCOUNT, DEVSTORE_KEY } from '../../src/storage.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -99,9 +100,8 @@ export async function startAzurite(): Promise<AzuriteProcess> {
     await rm(location, { recursive: true, force: true });
     throw err;
   }
-  // Azurite's well-known development account (public, documented by Microsoft).
-  const account = 'devstoreaccount1';
-  const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+  const account = DEVSTORE_ACCOUNT;
+  const key = DEVSTORE_KEY;
   const connectionString =
     `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` +
     `BlobEndpoint=http://127.0.0.1:${blob}/${account};QueueEndpoint=http://127.0.0.1:${queue}/${account};TableEndpoint=http://127.0.0.1:${table}/${account};`;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import funcs from '@azure/functions';
 import { loadConfig } from '../../src/config.js';
-import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
+import { createServices, type ServiceOverrides, type Services } from '../../src/composition/app.js';
 
 const { HttpRequest, InvocationContext } = funcs;
 

@@ -1,11 +1,11 @@
 import type { Config } from '../../config.js';
-import { storageAccess } from '../../storage.js';
+import { storageFromConfig } from '../../storage.js';
 import { BlobDeadLetterStore } from './blob.js';
 import { FileDeadLetterStore } from './file.js';
 import type { DeadLetterStore } from './store.js';
 
 export function createDeadLetterStore(config: Config): DeadLetterStore {
   return config.deadLetter.store === 'blob'
-    ? BlobDeadLetterStore.forStorage(storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount }), config.deadLetter.container)
+    ? BlobDeadLetterStore.forStorage(storageFromConfig(config), config.deadLetter.container)
     : new FileDeadLetterStore(config.deadLetter.dir);
 }

@@ -1,6 +1,7 @@
 // Event Grid envelopes, in either schema, down to "this blob, this eTag". @azure/eventgrid
 // validates the envelope; isSystemEvent() narrows it to Microsoft.Storage.BlobCreated.
 import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
+import { errorMessage } from '../../errors.js';
 
 export interface BlobCreated {
   id: string;
@@ -33,7 +34,7 @@ export async function parseBlobEvents(raw: unknown): Promise<ParsedEvent[]> {
   try {
     input = typeof raw === 'string' ? JSON.parse(raw) : raw;
   } catch (err) {
-    return [{ kind: 'ignored', reason: `event is not JSON: ${(err as Error).message}` }];
+    return [{ kind: 'ignored', reason: `event is not JSON: ${errorMessage(err)}` }];
   }
   const first = (Array.isArray(input) ? input[0] : input) as Record<string, unknown> | undefined;
   const isCloudEvent = typeof first?.specversion === 'string';
@@ -51,7 +52,7 @@ export async function parseBlobEvents(raw: unknown): Promise<ParsedEvent[]> {
       return fromParts(event.id, event.subject, event.data ?? {});
     });
   } catch (err) {
-    return [{ kind: 'ignored', reason: `not a valid ${isCloudEvent ? 'CloudEvents 1.0' : 'Event Grid'} event: ${(err as Error).message}` }];
+    return [{ kind: 'ignored', reason: `not a valid ${isCloudEvent ? 'CloudEvents 1.0' : 'Event Grid'} event: ${errorMessage(err)}` }];
   }
 }
 

@@ -5,10 +5,12 @@
 import type { Readable } from 'node:stream';
 import { chunkTag, type CheckpointStore } from '../../ingest/checkpoints.js';
 import type { DeadLetterStore } from '../../ingest/deadletter/store.js';
-import type { Pipeline, PreparedRecords } from '../../pipeline.js';
-import type { Candidate } from '../records.js';
+import { UnreadableFileError } from '../../errors.js';
+import type { Candidate, PreparedRecords } from '../../pipeline/contract.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BlobCreated } from './event.js';
-import { detectFormat, readRecords, UnreadableFileError } from './formats.js';
+import { detectFormat } from './formats/detect.js';
+import { readRecords } from './formats/read.js';
 
 const CHUNKS_IN_FLIGHT = 2;
 const PREPARE_EVERY = 250;
@@ -114,7 +116,7 @@ export async function ingestBlob(blob: BlobCreated, deps: BlobIntakeDeps): Promi
       ordinal++;
       if (ordinal <= resumedFrom) continue; // durable before a crash: skip, same chunking as before
       if (chunkRecords++ === 0) chunkReceivedAt = new Date();
-      pending.push({ index: ordinal - 1, line: r.line, value: r.value, error: r.error, raw: r.raw, sender: r.sender });
+      pending.push(r);
       if (pending.length >= PREPARE_EVERY) prepare();
       if (chunkRecords >= deps.chunkRecords) await flush();
     }

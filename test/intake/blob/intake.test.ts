@@ -12,7 +12,7 @@ import type { CheckpointStore } from '../../../src/ingest/checkpoints.js';
 import { ingestBlob, type BlobIntakeDeps } from '../../../src/intake/blob/intake.js';
 import { blobCreatedEvent } from '../../../src/local/event-grid.js';
 import { parseBlobEvent, type BlobCreated } from '../../../src/intake/blob/event.js';
-import { createServices, type Services } from '../../../src/services.js';
+import { createServices, type Services } from '../../../src/composition/app.js';
 import { startTestAzurite, type TestAzurite } from '../../support/azurite.js';
 import { glob, readNdjsonTree } from '../../support/files.js';
 import { validBeacon } from '../../support/services.js';

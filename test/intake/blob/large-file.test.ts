@@ -15,7 +15,7 @@ import { loadConfig } from '../../../src/config.js';
 import { parseBlobEvent } from '../../../src/intake/blob/event.js';
 import { ingestBlob } from '../../../src/intake/blob/intake.js';
 import { blobCreatedEvent } from '../../../src/local/event-grid.js';
-import { createServices, type Services } from '../../../src/services.js';
+import { createServices, type Services } from '../../../src/composition/app.js';
 import { beacon, rng } from '../../../bench/corpus.js';
 import { startTestAzurite, type TestAzurite } from '../../support/azurite.js';
 import { glob } from '../../support/files.js';

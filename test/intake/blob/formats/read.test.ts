@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, readRecords, UnreadableFileError, type FileFormat, type FileRecord } from '../../../src/intake/blob/formats.js';
+import type { Candidate as FileRecord } from '../../../../src/pipeline/contract.js';
+import { detectFormat, type FileFormat } from '../../../../src/intake/blob/formats/detect.js';
+import { readRecords } from '../../../../src/intake/blob/formats/read.js';
+import { UnreadableFileError } from '../../../../src/errors.js';
 
 async function read(content: string | Buffer, format: FileFormat, gzip = false, chunk = 7, compress = gzip): Promise<FileRecord[]> {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;

@@ -1,11 +1,11 @@
-// What the alerting functions share, built once per process from the one Config.
+// Alerting's composition root (beside the app's, src/composition/app.ts): what the alerting functions share, built once per process from the one Config.
 import { loadConfig, type Config } from '../config.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
-import { storageAccess } from '../storage.js';
-import { configuredTargets, type Target } from './notify/deliver.js';
-import { alertQueue, type AlertQueue } from './queue.js';
-import { TableAlertState, type AlertState } from './alert-state-table.js';
-import { kustoAnomalyStore, type AnomalyStore } from './anomaly-table.js';
+import { storageFromConfig } from '../storage.js';
+import { configuredTargets, type Target } from '../alerts/notify/deliver.js';
+import { alertQueue, type AlertQueue } from '../alerts/queue.js';
+import { TableAlertState, type AlertState } from '../alerts/alert-state-table.js';
+import { kustoAnomalyStore, type AnomalyStore } from '../alerts/anomaly-table.js';
 
 export interface AlertServices {
   config: Config;
@@ -17,7 +17,7 @@ export interface AlertServices {
 }
 
 export function createAlertServices(config: Config): AlertServices {
-  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
+  const storage = storageFromConfig(config);
   const { clusterUri, accessToken, database } = config.kusto;
   return {
     config,

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { handleBeaconRequest } from '../../src/intake/http.js';
-import type { Batch, Sink } from '../../src/ingest/sink.js';
-import type { DeadLetterStore } from '../../src/ingest/deadletter/store.js';
-import { glob, readNdjsonTree } from '../support/files.js';
-import { httpRequest, invocationContext, testServices, validBeacon, type TestServices } from '../support/services.js';
+import { handleBeaconRequest } from '../../../src/intake/http/handlers.js';
+import type { Batch, Sink } from '../../../src/ingest/sink.js';
+import type { DeadLetterStore } from '../../../src/ingest/deadletter/store.js';
+import { glob, readNdjsonTree } from '../../support/files.js';
+import { httpRequest, invocationContext, testServices, validBeacon, type TestServices } from '../../support/services.js';
 
 let svc: TestServices | undefined;
 afterEach(async () => {

@@ -1,17 +1,17 @@
-// Composition root: builds the shared pipeline once per process from the one Config.
-import { loadConfig, type Config } from './config.js';
-import { Enricher } from './enrich/enricher.js';
-import { GroupCommitBatcher, type BatcherLog } from './ingest/batcher.js';
-import { createDeadLetterStore } from './ingest/deadletter/index.js';
-import type { DeadLetterStore } from './ingest/deadletter/store.js';
-import type { Sink } from './ingest/sink.js';
-import { createSink } from './ingest/sinks/index.js';
-import { BlobClient } from '@azure/storage-blob';
-import type { Readable } from 'node:stream';
-import { TableCheckpointStore, type CheckpointStore } from './ingest/checkpoints.js';
-import type { BlobReader } from './intake/blob/intake.js';
-import { Pipeline } from './pipeline.js';
-import { storageAccess } from './storage.js';
+// The app's composition root: builds the shared pipeline once per process from the one Config.
+// (Alerting has its own, beside it.)
+import { loadConfig, type Config } from '../config.js';
+import { Enricher } from '../enrich/enricher.js';
+import { GroupCommitBatcher, type BatcherLog } from '../ingest/batcher.js';
+import { TableCheckpointStore, type CheckpointStore } from '../ingest/checkpoints.js';
+import { createDeadLetterStore } from '../ingest/deadletter/index.js';
+import type { DeadLetterStore } from '../ingest/deadletter/store.js';
+import type { Sink } from '../ingest/sink.js';
+import { createSink } from '../ingest/sinks/index.js';
+import { createBlobReader } from '../intake/blob/blob-reader.js';
+import type { BlobReader } from '../intake/blob/intake.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { storageFromConfig } from '../storage.js';
 
 export interface Services {
   config: Config;
@@ -42,20 +42,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     maxUrlLength: config.http.maxUrlLength,
     maxExtraBytes: 8192,
   });
-  const storage = storageAccess({ connectionString: config.storageConnection, accountName: config.storageAccount });
-  const credential = storage.blobCredential;
-  const client = (url: string) => new BlobClient(url, credential, { retryOptions: { maxTries: 4 } });
-  const blobs: BlobReader = {
-    contentMd5: async (url) => {
-      const md5 = (await client(url).getProperties()).contentMD5;
-      return md5 ? Buffer.from(md5).toString('base64') : undefined;
-    },
-    open: async (url) => {
-      const res = await client(url).download();
-      if (!res.readableStreamBody) throw new Error(`blob ${url} has no body`);
-      return res.readableStreamBody as Readable;
-    },
-  };
+  const storage = storageFromConfig(config);
+  const blobs = createBlobReader(storage);
   const checkpoints = new TableCheckpointStore(storage.table(config.blob.checkpointTable));
   return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs };
 }

@@ -3,17 +3,7 @@
 import { promisify } from 'node:util';
 import type { ReadableStream } from 'node:stream/web';
 import zlib from 'node:zlib';
-
-/** A problem with the request as a whole; `status` is the HTTP answer. */
-export class IntakeError extends Error {
-  override name = 'IntakeError';
-  constructor(
-    readonly status: 400 | 403 | 405 | 413 | 415,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { errorMessage, IntakeError } from '../../errors.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -66,7 +56,7 @@ export async function decodeContent(body: Buffer, contentEncoding: string | null
     } catch (err) {
       if (err instanceof IntakeError) throw err;
       if (isTooLarge(err)) throw new IntakeError(413, `decoded body is larger than ${maxDecodedBytes} bytes`);
-      throw new IntakeError(400, `body is not valid ${enc}: ${(err as Error).message}`);
+      throw new IntakeError(400, `body is not valid ${enc}: ${errorMessage(err)}`);
     }
   }
   if (out.length > maxDecodedBytes) throw new IntakeError(413, `decoded body is larger than ${maxDecodedBytes} bytes`);

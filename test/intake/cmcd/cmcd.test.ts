@@ -8,23 +8,12 @@
 //   sorted keys and joins a batch with "\n"; request-mode query arguments go through
 //   URLSearchParams, so the space inside v2 inner lists arrives as "+".
 import { describe, expect, it } from 'vitest';
-import { createBeaconValidator } from '../../src/beacon/validate.js';
-import { IntakeError } from '../../src/intake/body.js';
-import {
-  candidatesWithCmcd,
-  cmcdCandidates,
-  cmcdFromHeaders,
-  cmcdFromQuery,
-  cmcdFromRequest,
-  cmcdRecordFromLine,
-  cmcdRecordFromUrl,
-  cmcdRequestCandidate,
-  cmcdToBeacon,
-  decodeCmcdLine,
-  withCmcd,
-  type CmcdKeys,
-} from '../../src/intake/cmcd.js';
-import { formatFor, parseRecords } from '../../src/intake/records.js';
+import { createBeaconValidator } from '../../../src/beacon/validate.js';
+import { IntakeError } from '../../../src/errors.js';
+import { candidatesWithCmcd, cmcdCandidates, cmcdRequestCandidate } from '../../../src/intake/cmcd/candidates.js';
+import { cmcdFromHeaders, cmcdFromQuery, cmcdFromRequest, decodeCmcdLine, type CmcdKeys } from '../../../src/intake/cmcd/decode.js';
+import { cmcdRecordFromLine, cmcdRecordFromUrl, cmcdToBeacon, withCmcd } from '../../../src/intake/cmcd/map.js';
+import { formatFor, parseRecords } from '../../../src/intake/http/body-parser.js';
 
 const validator = createBeaconValidator({ maxStringLength: 1024, maxUrlLength: 4096 });
 

@@ -1,21 +1,11 @@
 // Decoded bytes -> candidate records: one JSON object, a JSON array, or NDJSON, chosen by
 // Content-Type; text/plain (what navigator.sendBeacon sends for a string) may hold any of them.
-// CMCD event-report bodies (application/cmcd and friends) are split and mapped by cmcd.ts.
-import { IntakeError } from './body.js';
-import { CMCD_MEDIA_TYPES, cmcdCandidates, type CmcdBodyOptions } from './cmcd.js';
-
-/** A record on its way in: parsed value, or the reason it could not be parsed plus its raw text. */
-export interface Candidate {
-  /** 0-based position in the body (array element or line among the non-blank lines). */
-  index: number;
-  value?: unknown;
-  error?: string;
-  raw?: string;
-  /** 1-based line number, for line formats. */
-  line?: number;
-  /** Who sent this record, when it is not the request's sender (a CDN log line names its client). */
-  sender?: import('../enrich/enricher.js').Sender;
-}
+// CMCD event-report bodies (application/cmcd and friends) are split and mapped by cmcd/candidates.ts.
+import { errorMessage, IntakeError } from '../../errors.js';
+import type { Candidate } from '../../pipeline/contract.js';
+import { splitLines } from '../../pipeline/lines.js';
+import { boundedRaw } from '../../pipeline/values.js';
+import { CMCD_MEDIA_TYPES, cmcdCandidates, type CmcdBodyOptions } from '../cmcd/candidates.js';
 
 export type BodyFormat = 'json' | 'ndjson' | 'sniff' | 'cmcd';
 
@@ -45,8 +35,6 @@ export function formatFor(contentType: string | null | undefined): BodyFormat {
   return format;
 }
 
-const RAW_KEEP = 4096; // raw text kept per unparseable record, for the dead-letter entry
-
 export function bytesToText(bytes: Buffer): string {
   // Lenient UTF-8 (bad bytes become U+FFFD) so one broken byte does not cost a whole batch.
   const text = bytes.toString('utf8');
@@ -55,16 +43,14 @@ export function bytesToText(bytes: Buffer): string {
 
 function parseLines(text: string): Candidate[] {
   const out: Candidate[] = [];
-  let lineNo = 0;
-  for (const rawLine of text.split('\n')) {
-    lineNo++;
+  for (const { text: rawLine, lineNo } of splitLines(text)) {
     const line = rawLine.trim();
     if (line === '') continue;
     const index = out.length;
     try {
       out.push({ index, value: JSON.parse(line), line: lineNo });
     } catch (err) {
-      out.push({ index, error: `line ${lineNo}: invalid JSON (${(err as Error).message})`, raw: line.slice(0, RAW_KEEP), line: lineNo });
+      out.push({ index, error: `line ${lineNo}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(line), line: lineNo });
     }
   }
   return out;
@@ -92,6 +78,6 @@ export function parseRecords(text: string, format: BodyFormat, cmcd?: CmcdBodyOp
       const lines = parseLines(trimmed);
       if (lines.some((c) => c.error === undefined)) return lines;
     }
-    throw new IntakeError(400, `body is not valid JSON: ${(err as Error).message}`);
+    throw new IntakeError(400, `body is not valid JSON: ${errorMessage(err)}`);
   }
 }

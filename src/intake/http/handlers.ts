@@ -3,17 +3,20 @@
 // records are durable; 503 + Retry-After otherwise. Never 410: to a CMCD reporter (dash.js, the
 // SVTA CmcdReporter) 410 means "stop sending for the rest of the session".
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { Source } from '../beacon/qoe-event.js';
-import type { Config } from '../config.js';
-import { resolveClientIp } from '../enrich/client-ip.js';
-import { clientHintsFromHeaders } from '../enrich/device.js';
-import { NotDurableError } from '../ingest/batcher.js';
-import type { DeadLetterStore } from '../ingest/deadletter/store.js';
-import type { Pipeline, PipelineResult } from '../pipeline.js';
-import { decodeContent, IntakeError, readCapped } from './body.js';
-import { CMCD_MEDIA_TYPES, candidatesWithCmcd, cmcdFromRequest, cmcdRequestCandidate, type RequestCmcd } from './cmcd.js';
+import type { Source } from '../../beacon/qoe-event.js';
+import type { Config } from '../../config.js';
+import { resolveClientIp } from '../../enrich/client-ip.js';
+import { clientHintsFromHeaders } from '../../enrich/device.js';
+import type { DeadLetterStore } from '../../ingest/deadletter/store.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import { decodeContent, readCapped } from './body-reader.js';
+import { errorMessage, IntakeError, NotDurableError } from '../../errors.js';
+import { CMCD_MEDIA_TYPES, candidatesWithCmcd, cmcdRequestCandidate } from '../cmcd/candidates.js';
+import { cmcdFromRequest, type RequestCmcd } from '../cmcd/decode.js';
 import { CorsPolicy } from './cors.js';
-import { bytesToText, formatFor, mediaType, parseRecords, type BodyFormat, type Candidate } from './records.js';
+import { bytesToText, formatFor, mediaType, parseRecords, type BodyFormat } from './body-parser.js';
+import type { Candidate, PipelineResult } from '../../pipeline/contract.js';
+import { boundedRaw } from '../../pipeline/values.js';
 
 export interface HttpIntakeDeps {
   config: Config;
@@ -31,7 +34,6 @@ interface Route {
 }
 
 const ALLOW_HEADERS = 'Content-Type, Content-Encoding, CMCD-Object, CMCD-Request, CMCD-Session, CMCD-Status';
-const RAW_KEEP = 4096;
 
 const policies = new WeakMap<Config, CorsPolicy>();
 function corsFor(config: Config): CorsPolicy {
@@ -157,10 +159,10 @@ async function refuse(
       source,
       sourceRef: null,
       receivedAt,
-      records: [{ index: 0, errors: [`${err.status}: ${err.message}`], raw: text?.slice(0, RAW_KEEP) }],
+      records: [{ index: 0, errors: [`${err.status}: ${err.message}`], raw: text === undefined ? undefined : boundedRaw(text) }],
     });
   } catch (dlErr) {
-    context.warn(`${route.name}: could not keep a record of a refused request: ${(dlErr as Error).message}`);
+    context.warn(`${route.name}: could not keep a record of a refused request: ${errorMessage(dlErr)}`);
   }
   return json(err.status, { error: err.message, accepted: 0, rejected: [{ index: 0, errors: [err.message] }] }, headers);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IntakeError } from '../../src/intake/body.js';
-import { formatFor, parseRecords, bytesToText } from '../../src/intake/records.js';
+import { IntakeError } from '../../../src/errors.js';
+import { formatFor, parseRecords, bytesToText } from '../../../src/intake/http/body-parser.js';
 
 describe('formatFor', () => {
   it('maps content types, ignoring parameters and case', () => {

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeContent, IntakeError, readCapped } from '../../src/intake/body.js';
+import { decodeContent, readCapped } from '../../../src/intake/http/body-reader.js';
+import { IntakeError } from '../../../src/errors.js';
 
 const stream = (...chunks: Buffer[]) => Readable.toWeb(Readable.from(chunks)) as unknown as ReadableStream;
 

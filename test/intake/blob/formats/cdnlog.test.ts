@@ -2,9 +2,11 @@
 // with Source = cdnlog, the log's client (reduced to a prefix) and User-Agent.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, readRecords, type FileRecord } from '../../../src/intake/blob/formats.js';
-import { testServices } from '../../support/services.js';
-import { readNdjsonTree } from '../../support/files.js';
+import type { Candidate as FileRecord } from '../../../../src/pipeline/contract.js';
+import { detectFormat } from '../../../../src/intake/blob/formats/detect.js';
+import { readRecords } from '../../../../src/intake/blob/formats/read.js';
+import { testServices } from '../../../support/services.js';
+import { readNdjsonTree } from '../../../support/files.js';
 
 const cmcd = (s: string) => `CMCD=${encodeURIComponent(s)}`;
 const UA = encodeURIComponent('Mozilla/5.0 (SMART-TV; Linux; Tizen 7.0) AppleWebKit/537.36 (KHTML, like Gecko) 94.0.4606.31/7.0 TV Safari/537.36');

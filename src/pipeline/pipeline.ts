@@ -1,55 +1,16 @@
 // validate -> enrich -> write: the one path every source ends in. A source adapter hands over
 // candidate records and says where they came from; nothing here knows more than that.
-import { BEACON_FIELDS, type BeaconLimits } from './beacon/schema.js';
-import { createBeaconValidator, type BeaconValidator } from './beacon/validate.js';
-import { buildQoeEvent } from './beacon/row.js';
-import { QOE_EVENTS_TABLE, serializeQoeEvent, type Source } from './beacon/qoe-event.js';
-import type { Enricher, Sender } from './enrich/enricher.js';
-import type { Candidate } from './intake/records.js';
-import { NotDurableError, type GroupCommitBatcher } from './ingest/batcher.js';
-import type { DeadLetterStore, RejectedRecord } from './ingest/deadletter/store.js';
-
-export interface IntakeContext {
-  source: Source;
-  sourceRef: string | null;
-  receivedAt: Date;
-  sender: Sender;
-}
-
-export interface Rejection {
-  index: number;
-  errors: string[];
-}
-
-export interface PipelineResult {
-  accepted: number;
-  rejected: Rejection[];
-}
-
-export interface PreparedRecords {
-  /** Serialized QoeEvent rows. */
-  rows: string[];
-  rejected: RejectedRecord[];
-}
-
-export interface CommitOptions {
-  /**
-   * The rows go to the sink as one batch with this idempotency tag (Batch.tag), so writing the
-   * same records again under the same tag adds nothing. Blob chunks use it; HTTP does not.
-   */
-  ingestTag?: string;
-}
-
-export interface PipelineLimits extends BeaconLimits {
-  /** Serialized size cap of the Extra column (unknown fields) per record. */
-  maxExtraBytes: number;
-}
-
-const RAW_KEEP = 4096;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { BEACON_FIELDS } from '../beacon/schema.js';
+import { createBeaconValidator, type BeaconValidator } from '../beacon/validate.js';
+import { buildQoeEvent } from '../beacon/row.js';
+import { QOE_EVENTS_TABLE, serializeQoeEvent } from '../beacon/qoe-event.js';
+import type { Enricher } from '../enrich/enricher.js';
+import { errorMessage, NotDurableError } from '../errors.js';
+import type { GroupCommitBatcher } from '../ingest/batcher.js';
+import type { DeadLetterStore, RejectedRecord } from '../ingest/deadletter/store.js';
+import type { Candidate, CommitOptions, IntakeContext, PipelineResult, PreparedRecords } from './contract.js';
+import type { PipelineLimits } from './limits.js';
+import { boundedJson, isPlainObject } from './values.js';
 
 export class Pipeline {
   private readonly validator: BeaconValidator;
@@ -115,7 +76,7 @@ export class Pipeline {
       }
       const { extra, error } = this.extras(c.value);
       if (error) {
-        rejected.push({ index: c.index, line: c.line, errors: [error], raw: safeRaw(c.value) });
+        rejected.push({ index: c.index, line: c.line, errors: [error], raw: boundedJson(c.value) });
         continue;
       }
       const recordDims = this.enricher.forRecord(checked.beacon);
@@ -139,19 +100,11 @@ export class Pipeline {
         this.deadLetter
           .writeRejected({ source: ctx.source, sourceRef: ctx.sourceRef, receivedAt: ctx.receivedAt, records: rejected })
           .catch((err: unknown) => {
-            throw new NotDurableError(`rejected records could not be kept: ${(err as Error).message}`);
+            throw new NotDurableError(`rejected records could not be kept: ${errorMessage(err)}`);
           }),
       );
     }
     await Promise.all(writes);
     return { accepted: rows.length, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
-  }
-}
-
-function safeRaw(value: unknown): string {
-  try {
-    return (JSON.stringify(value) ?? '').slice(0, RAW_KEEP);
-  } catch {
-    return '[unserializable]';
   }
 }

@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { CmcdReporter, toCmcdValue } from '@svta/cml-cmcd';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sessionKpis, type KpiEvent } from '../../src/analytics/kpis.js';
-import { handleBeaconRequest, handleCmcdRequest } from '../../src/intake/http.js';
-import type { DeadLetterStore } from '../../src/ingest/deadletter/store.js';
-import type { Batch, Sink } from '../../src/ingest/sink.js';
-import { glob, readNdjsonTree } from '../support/files.js';
-import { httpRequest, invocationContext, testServices, validBeacon, type TestServices } from '../support/services.js';
+import { sessionKpis, type KpiEvent } from '../../../src/analytics/kpis.js';
+import { handleBeaconRequest, handleCmcdRequest } from '../../../src/intake/http/handlers.js';
+import type { DeadLetterStore } from '../../../src/ingest/deadletter/store.js';
+import type { Batch, Sink } from '../../../src/ingest/sink.js';
+import { glob, readNdjsonTree } from '../../support/files.js';
+import { httpRequest, invocationContext, testServices, validBeacon, type TestServices } from '../../support/services.js';
 
 let svc: TestServices | undefined;
 afterEach(async () => {

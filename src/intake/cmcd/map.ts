@@ -1,28 +1,12 @@
-// CMCD (CTA-5004 v1, CTA-5004-B v2) -> beacon-v1-shaped records, so CMCD goes through the same
-// schema and pipeline as JSON beacons. Every decode is @svta/cml-cmcd's (the library dash.js uses);
-// this file only splits bodies into lines, turns the decoded keys into plain JSON and maps them
-// onto beacon fields. Pure: no Azure, no I/O, nothing from enrich/.
-//
-// Carriers: event-report bodies (application/cmcd, one line per event), the `CMCD=` query
-// argument, the CMCD-Object/-Request/-Session/-Status headers, a `cmcd` object inside a JSON
-// beacon, and URLs with a `CMCD=` query in CDN logs (cmcdRecordFromUrl).
-import { CMCD_HEADER_FIELDS, CMCD_PARAM, decodeCmcd, fromCmcdQuery } from '@svta/cml-cmcd';
-import { IntakeError } from './body.js';
-import type { Candidate } from './records.js';
-
-/** Media types of a CMCD event-report body; all three are in use. */
-export const CMCD_MEDIA_TYPES: readonly string[] = ['application/cmcd', 'text/cmcd', 'application/cmcd+text'];
-
-/** A JSON value: what a decoded CMCD key holds once made plain. */
-export type CmcdJson = string | number | boolean | null | CmcdJson[] | { [key: string]: CmcdJson };
-/** Decoded CMCD keys, plain JSON: what the row's `Cmcd` column holds. */
-export type CmcdKeys = Record<string, CmcdJson>;
+// Decoded CMCD keys -> beacon-v1-shaped records, so CMCD goes through the same schema and pipeline
+// as JSON beacons (CTA-5004 v1, CTA-5004-B v2). Pure: no Azure, no I/O, nothing from enrich/.
+import { CMCD_PARAM } from '@svta/cml-cmcd';
+import { errorMessage } from '../../errors.js';
+import { isPlainObject } from '../../pipeline/values.js';
+import { cmcdFromQuery, decodeCmcdLine, type CmcdKeys } from './decode.js';
 
 /** A beacon-v1-shaped record made from CMCD, or the reason it cannot be one. */
 export type CmcdRecord = { value: Record<string, unknown>; error?: undefined } | { value?: undefined; error: string };
-
-/** CMCD that came with the request itself (query argument and headers): its keys, or why they did not decode. */
-export type RequestCmcd = { keys: CmcdKeys; error?: undefined } | { keys?: undefined; error: string };
 
 export interface CmcdMapOptions {
   /** Event time when the CMCD carries no `ts` (request mode, CDN logs): epoch ms or ISO 8601. */
@@ -30,106 +14,6 @@ export interface CmcdMapOptions {
   /** Beacon fields that win over the ones derived from CMCD (for example `cdnHost` from a CDN log line). */
   beacon?: Record<string, unknown>;
 }
-
-const RAW_KEEP = 4096;
-
-// --- decoding --------------------------------------------------------------------------------
-
-/** Plain JSON from what decodeCmcd returns: SfItem -> {value, params}, bytes -> base64, Date -> ISO. */
-function plain(v: unknown): CmcdJson {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'number':
-      return Number.isFinite(v) ? v : null;
-    case 'symbol':
-      return v.description ?? '';
-    case 'object': {
-      if (v === null) return null;
-      if (Array.isArray(v)) return v.map(plain);
-      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-      if (v instanceof Date) return v.toISOString();
-      if ('value' in v && 'params' in v) {
-        const item = v as { value: unknown; params?: Record<string, unknown> };
-        return item.params ? { value: plain(item.value), params: plainObject(item.params) } : plain(item.value);
-      }
-      // SfToken and anything else with a string form.
-      return String(v);
-    }
-    default:
-      return null;
-  }
-}
-
-function plainObject(o: Record<string, unknown>): Record<string, CmcdJson> {
-  const out: Record<string, CmcdJson> = {};
-  for (const k of Object.keys(o)) out[k] = plain(o[k]);
-  return out;
-}
-
-function describe(err: unknown): string {
-  const e = err as Error & { cause?: Error };
-  return e.cause?.message ?? e.message;
-}
-
-/**
- * One CMCD payload (a body line, a header value, a query argument's value) -> plain keys.
- * Throws an Error with a readable message when it is not a structured-field dictionary.
- */
-export function decodeCmcdLine(text: string): CmcdKeys {
-  try {
-    return plainObject(decodeCmcd(text) as Record<string, unknown>);
-  } catch (err) {
-    throw new Error(`not a CMCD structured-field dictionary (${describe(err)})`);
-  }
-}
-
-/**
- * CMCD of a query string (`CMCD=` argument); null when there is none. `+` is a space, as in any
- * query string: dash.js writes the space inside v2 inner lists as `+` (`ab=(3000;v+96;a)`).
- */
-export function cmcdFromQuery(query: URLSearchParams | string): CmcdKeys | null {
-  const params = typeof query === 'string' ? new URLSearchParams(query) : query;
-  if (!params.get(CMCD_PARAM)) return null;
-  try {
-    return plainObject(fromCmcdQuery(params) as Record<string, unknown>);
-  } catch (err) {
-    throw new Error(`CMCD query argument: not a CMCD structured-field dictionary (${describe(err)})`);
-  }
-}
-
-/** CMCD of the CMCD-Object/-Request/-Session/-Status headers, merged; null when there are none. */
-export function cmcdFromHeaders(header: (name: string) => string | null | undefined): CmcdKeys | null {
-  let out: CmcdKeys | null = null;
-  for (const field of CMCD_HEADER_FIELDS) {
-    const value = header(field);
-    if (!value) continue;
-    try {
-      out = Object.assign(out ?? {}, decodeCmcdLine(value));
-    } catch (err) {
-      throw new Error(`${field} header: ${(err as Error).message}`);
-    }
-  }
-  return out;
-}
-
-/**
- * The CMCD a request carries in its query and headers (headers win over the query); null when
- * it carries none, `{error}` when some of it does not decode.
- */
-export function cmcdFromRequest(header: (name: string) => string | null | undefined, query: URLSearchParams): RequestCmcd | null {
-  try {
-    const q = cmcdFromQuery(query);
-    const h = cmcdFromHeaders(header);
-    if (!q && !h) return null;
-    return { keys: { ...q, ...h } };
-  } catch (err) {
-    return { error: (err as Error).message };
-  }
-}
-
-// --- mapping ---------------------------------------------------------------------------------
 
 /** CTA-5004-B `e` (with `sta` for play-state changes) -> beacon event. */
 const EVENT_FOR: Record<string, string> = {
@@ -161,9 +45,6 @@ const MAX_STARTUP_MS = 3_600_000; // an hour
 const MAX_STALL_MS = 86_400_000;
 const MAX_RESPONSE_MS = 600_000; // ttfb, ttfbb, ttlb: ten minutes; dash.js 5.2 sends an epoch-like ttfb in `rr`
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -172,7 +53,7 @@ function str(v: unknown): string | undefined {
 /** A number from a bare number or an item `{value, params}`. */
 function numberOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
-  if (isObject(v) && typeof v.value === 'number') return v.value;
+  if (isPlainObject(v) && typeof v.value === 'number') return v.value;
   return undefined;
 }
 
@@ -188,13 +69,13 @@ function videoOrUnknown(ot: unknown): boolean {
  */
 function videoValue(v: unknown, ot: unknown): number | undefined {
   if (typeof v === 'number') return videoOrUnknown(ot) ? v : undefined;
-  const items = Array.isArray(v) ? v : isObject(v) ? [v] : [];
+  const items = Array.isArray(v) ? v : isPlainObject(v) ? [v] : [];
   let av: number | undefined;
   let untagged: number | undefined;
   for (const item of items) {
     const n = numberOf(item);
     if (n === undefined) continue;
-    const params = isObject(item) && isObject(item.params) ? item.params : undefined;
+    const params = isPlainObject(item) && isPlainObject(item.params) ? item.params : undefined;
     if (params?.v === true) return n;
     if (params?.av === true) av ??= n;
     else if (!params || !(params.a || params.c || params.tt || params.m || params.i || params.k || params.o)) untagged ??= n;
@@ -284,7 +165,7 @@ function deriveFields(k: CmcdKeys, d: Derived): void {
 
 function plainString(v: unknown): string | undefined {
   if (typeof v === 'string') return v || undefined;
-  if (isObject(v) && typeof v.value === 'string') return v.value || undefined;
+  if (isPlainObject(v) && typeof v.value === 'string') return v.value || undefined;
   return undefined;
 }
 
@@ -329,7 +210,7 @@ export function cmcdRecordFromLine(line: string, opts: CmcdMapOptions & { reques
   try {
     keys = decodeCmcdLine(line);
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: errorMessage(err) };
   }
   return cmcdToBeacon(opts.requestCmcd ? { ...opts.requestCmcd, ...keys } : keys, opts);
 }
@@ -349,52 +230,9 @@ export function cmcdRecordFromUrl(url: string, opts: CmcdMapOptions = {}): CmcdR
   try {
     keys = cmcdFromQuery(query);
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: errorMessage(err) };
   }
   return keys ? cmcdToBeacon(keys, opts) : null;
-}
-
-function toCandidate(r: CmcdRecord, index: number, raw: string, line?: number): Candidate {
-  const c: Candidate = r.error === undefined ? { index, value: r.value } : { index, error: r.error, raw: raw.slice(0, RAW_KEEP) };
-  if (line !== undefined) c.line = line;
-  return c;
-}
-
-export interface CmcdBodyOptions extends CmcdMapOptions {
-  /** CMCD of the request's query and headers; merged under every line's keys. */
-  requestCmcd?: RequestCmcd | null;
-}
-
-/**
- * An event-report body (one CMCD line per event; blank lines skipped) -> candidates. A line that
- * does not decode, or has no `sid`, is a candidate with an error; the others are beacon-shaped.
- * Throws IntakeError(400) for an empty body.
- */
-export function cmcdCandidates(text: string, opts: CmcdBodyOptions = {}): Candidate[] {
-  const out: Candidate[] = [];
-  let lineNo = 0;
-  const requestError = opts.requestCmcd?.error;
-  const requestCmcd = opts.requestCmcd?.keys;
-  for (const rawLine of text.split('\n')) {
-    lineNo++;
-    const line = rawLine.trim();
-    if (line === '') continue;
-    const index = out.length;
-    if (requestError !== undefined) {
-      out.push({ index, error: requestError, raw: line.slice(0, RAW_KEEP), line: lineNo });
-      continue;
-    }
-    const r = cmcdRecordFromLine(line, { ...opts, requestCmcd });
-    out.push(toCandidate(r.error === undefined ? r : { error: `line ${lineNo}: ${r.error}` }, index, line, lineNo));
-  }
-  if (out.length === 0) throw new IntakeError(400, 'body is empty');
-  return out;
-}
-
-/** A request with no body whose query or headers carry CMCD: the request is the report. */
-export function cmcdRequestCandidate(requestCmcd: RequestCmcd, opts: CmcdMapOptions = {}): Candidate {
-  if (requestCmcd.error !== undefined) return { index: 0, error: requestCmcd.error, raw: '' };
-  return toCandidate(cmcdToBeacon(requestCmcd.keys, opts), 0, JSON.stringify(requestCmcd.keys));
 }
 
 /**
@@ -404,10 +242,10 @@ export function cmcdRequestCandidate(requestCmcd: RequestCmcd, opts: CmcdMapOpti
  * no CMCD; a non-object is returned as is (the schema refuses it).
  */
 export function withCmcd(beacon: unknown, requestCmcd?: CmcdKeys): unknown {
-  if (!isObject(beacon)) return beacon;
+  if (!isPlainObject(beacon)) return beacon;
   const own = beacon.cmcd;
   if (own === undefined && !requestCmcd) return beacon;
-  if (own !== undefined && !isObject(own)) return beacon; // not an object: the schema says why
+  if (own !== undefined && !isPlainObject(own)) return beacon; // not an object: the schema says why
   const keys = (requestCmcd ? { ...requestCmcd, ...own } : own) as CmcdKeys;
   const d = new Derived();
   deriveFields(keys, d);
@@ -417,21 +255,3 @@ export function withCmcd(beacon: unknown, requestCmcd?: CmcdKeys): unknown {
   return out;
 }
 
-/** Applies withCmcd to every JSON candidate; with a request CMCD that did not decode, rejects them all with the reason. */
-export function candidatesWithCmcd(candidates: Candidate[], requestCmcd: RequestCmcd | null): Candidate[] {
-  if (requestCmcd?.error !== undefined) {
-    const error = requestCmcd.error;
-    return candidates.map((c) => (c.error !== undefined ? c : { index: c.index, error, raw: safeJson(c.value), line: c.line }));
-  }
-  const keys = requestCmcd?.keys;
-  for (const c of candidates) if (c.error === undefined) c.value = withCmcd(c.value, keys);
-  return candidates;
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return (JSON.stringify(v) ?? '').slice(0, RAW_KEEP);
-  } catch {
-    return '[unserializable]';
-  }
-}
