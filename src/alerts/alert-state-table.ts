@@ -48,7 +48,8 @@ export interface AlertState extends QuietPeriods, DeliveryLog, IncidentRecords {
 const QUIET = 'quiet';
 const SENT = 'sent';
 const INCIDENT = 'incident';
-const quietKey = (kpi: string, dimension: string, value: string) => createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
+const quietKey = (kpi: string, dimension: string, value: string) =>
+  createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
 /** Table keys forbid / \ # ? and control characters; alert ids are hex, and target names are ours. */
 const TARGET = /^[a-z]{1,32}$/;
 
@@ -71,13 +72,30 @@ export class TableAlertState implements AlertState {
 
   async lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined> {
     const e = await this.get<{ LastAlertedAt: Date; AlertId: string; Keys: string }>(QUIET, quietKey(kpi, dimension, value));
-    return e && { lastAlertedAt: new Date(e.LastAlertedAt), alertId: String(e.AlertId), keys: String(e.Keys ?? '').split(',').filter(Boolean) };
+    return (
+      e && {
+        lastAlertedAt: new Date(e.LastAlertedAt),
+        alertId: String(e.AlertId),
+        keys: String(e.Keys ?? '')
+          .split(',')
+          .filter(Boolean),
+      }
+    );
   }
 
   async markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
-      { partitionKey: QUIET, rowKey: quietKey(kpi, dimension, value), Kpi: kpi, Dimension: dimension, DimensionValue: value, LastAlertedAt: record.lastAlertedAt, AlertId: record.alertId, Keys: record.keys.join(',') },
+      {
+        partitionKey: QUIET,
+        rowKey: quietKey(kpi, dimension, value),
+        Kpi: kpi,
+        Dimension: dimension,
+        DimensionValue: value,
+        LastAlertedAt: record.lastAlertedAt,
+        AlertId: record.alertId,
+        Keys: record.keys.join(','),
+      },
       'Replace',
     );
   }
@@ -85,7 +103,9 @@ export class TableAlertState implements AlertState {
   async openIncidents(): Promise<IncidentRecord[]> {
     await this.ensure();
     const out: IncidentRecord[] = [];
-    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${INCIDENT} and Resolved eq false` } })) {
+    for await (const e of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey eq ${INCIDENT} and Resolved eq false` },
+    })) {
       try {
         out.push({ ...(JSON.parse(String(e.Record)) as IncidentRecord), ...dates(JSON.parse(String(e.Record))) });
       } catch {
@@ -98,7 +118,12 @@ export class TableAlertState implements AlertState {
   async saveIncident(record: IncidentRecord): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
-      { partitionKey: INCIDENT, rowKey: createHash('sha256').update(record.causeKey).digest('hex'), Resolved: record.resolvedAt !== undefined, Record: JSON.stringify(record).slice(0, 30_000) },
+      {
+        partitionKey: INCIDENT,
+        rowKey: createHash('sha256').update(record.causeKey).digest('hex'),
+        Resolved: record.resolvedAt !== undefined,
+        Record: JSON.stringify(record).slice(0, 30_000),
+      },
       'Replace',
     );
   }
@@ -133,5 +158,10 @@ export class TableAlertState implements AlertState {
 
 function dates(r: Record<string, unknown>): Pick<IncidentRecord, 'openedAt' | 'lastSeenAt' | 'lastAlertedAt' | 'resolvedAt'> {
   const d = (v: unknown) => new Date(String(v));
-  return { openedAt: d(r.openedAt), lastSeenAt: d(r.lastSeenAt), lastAlertedAt: d(r.lastAlertedAt), ...(r.resolvedAt ? { resolvedAt: d(r.resolvedAt) } : {}) };
+  return {
+    openedAt: d(r.openedAt),
+    lastSeenAt: d(r.lastSeenAt),
+    lastAlertedAt: d(r.lastAlertedAt),
+    ...(r.resolvedAt ? { resolvedAt: d(r.resolvedAt) } : {}),
+  };
 }

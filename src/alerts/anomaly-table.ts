@@ -18,7 +18,14 @@ export interface StoredAnomaly extends Anomaly {
   /** false: kept for the record but not sent (quiet period, or no target configured). */
   alerted: boolean;
   /** The incident it belongs to and what the ranking said (kql/V021); absent from the V004 detector. */
-  incident?: { id: string; rootCause: Record<string, string>; share: number | null; lift: number | null; impactedSessions: number; severity: string };
+  incident?: {
+    id: string;
+    rootCause: Record<string, string>;
+    share: number | null;
+    lift: number | null;
+    impactedSessions: number;
+    severity: string;
+  };
 }
 
 export interface SessionDetectWindow {
@@ -44,7 +51,20 @@ const ROWS_PER_COMMAND = 500;
 
 /** The columns of QoeAnomalies in table order (kql/V005); the CSV maps by position. */
 export const QOE_ANOMALIES_COLUMNS = [
-  ...['Timestamp', 'Kpi', 'Dimension', 'DimensionValue', 'Value', 'Baseline', 'Score', 'Direction', 'Sessions', 'DetectedAt', 'AlertKey', 'Alerted'],
+  ...[
+    'Timestamp',
+    'Kpi',
+    'Dimension',
+    'DimensionValue',
+    'Value',
+    'Baseline',
+    'Score',
+    'Direction',
+    'Sessions',
+    'DetectedAt',
+    'AlertKey',
+    'Alerted',
+  ],
   ...['IncidentId', 'RootCause', 'CauseShare', 'CauseLift', 'ImpactedSessions', 'Severity'], // kql/V021
 ] as const;
 
@@ -75,8 +95,26 @@ export function ingestInlineCommands(rows: StoredAnomaly[]): string[] {
       .slice(i, i + ROWS_PER_COMMAND)
       .map((a) => {
         const i = a.incident;
-        const incident = i ? [i.id, JSON.stringify(i.rootCause), i.share, i.lift, i.impactedSessions, i.severity] : [null, null, null, null, null, null];
-        return [a.timestamp, a.kpi, a.dimension, a.dimensionValue, a.value, a.baseline, a.score, a.direction, a.sessions, a.detectedAt, a.key, a.alerted, ...incident].map(csvField).join(',');
+        const incident = i
+          ? [i.id, JSON.stringify(i.rootCause), i.share, i.lift, i.impactedSessions, i.severity]
+          : [null, null, null, null, null, null];
+        return [
+          a.timestamp,
+          a.kpi,
+          a.dimension,
+          a.dimensionValue,
+          a.value,
+          a.baseline,
+          a.score,
+          a.direction,
+          a.sessions,
+          a.detectedAt,
+          a.key,
+          a.alerted,
+          ...incident,
+        ]
+          .map(csvField)
+          .join(',');
       })
       .join('\n');
     commands.push(`.ingest inline into table QoeAnomalies with (format = "csv") <|\n${csv}`);
@@ -137,7 +175,17 @@ export function sessionFromRow(r: Record<string, unknown>): QoeSession | undefin
   return {
     sessionId: text(r.SessionId),
     at,
-    dims: { Country: text(r.Country), Region: text(r.Region), Asn: text(r.Asn), Cdn: text(r.Cdn), Os: text(r.Os), Browser: text(r.Browser), DeviceType: text(r.DeviceType), PlayerVersion: text(r.PlayerVersion), ContentId: text(r.ContentId) },
+    dims: {
+      Country: text(r.Country),
+      Region: text(r.Region),
+      Asn: text(r.Asn),
+      Cdn: text(r.Cdn),
+      Os: text(r.Os),
+      Browser: text(r.Browser),
+      DeviceType: text(r.DeviceType),
+      PlayerVersion: text(r.PlayerVersion),
+      ContentId: text(r.ContentId),
+    },
     attempt: bool(r.Attempt),
     started: bool(r.Started),
     vsf: bool(r.Vsf),

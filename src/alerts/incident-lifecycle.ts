@@ -54,10 +54,26 @@ export function planIncidents(found: Incident[], open: IncidentRecord[], s: Life
     if (!rec) {
       const incidentId = incidentIdOf(i.causeKey, firstBin);
       plan.messages.push({ kind: 'open', incidentId, incident: i });
-      plan.records.push({ causeKey: i.causeKey, incidentId, cause: i.cause, openedAt: firstBin, lastSeenAt: s.now, lastAlertedAt: s.now, severity: i.severity, impactedSessions: i.impactedSessions, kpis: i.kpis.map((k) => k.kpi) });
+      plan.records.push({
+        causeKey: i.causeKey,
+        incidentId,
+        cause: i.cause,
+        openedAt: firstBin,
+        lastSeenAt: s.now,
+        lastAlertedAt: s.now,
+        severity: i.severity,
+        impactedSessions: i.impactedSessions,
+        kpis: i.kpis.map((k) => k.kpi),
+      });
       continue;
     }
-    const updated: IncidentRecord = { ...rec, lastSeenAt: s.now, severity: i.severity, impactedSessions: Math.max(rec.impactedSessions, i.impactedSessions), kpis: [...new Set([...rec.kpis, ...i.kpis.map((k) => k.kpi)])] };
+    const updated: IncidentRecord = {
+      ...rec,
+      lastSeenAt: s.now,
+      severity: i.severity,
+      impactedSessions: Math.max(rec.impactedSessions, i.impactedSessions),
+      kpis: [...new Set([...rec.kpis, ...i.kpis.map((k) => k.kpi)])],
+    };
     if (minutesSince(rec.lastAlertedAt) >= s.dedupeMinutes) {
       plan.messages.push({ kind: 'ongoing', incidentId: rec.incidentId, incident: i });
       updated.lastAlertedAt = s.now;
@@ -68,7 +84,16 @@ export function planIncidents(found: Incident[], open: IncidentRecord[], s: Life
   }
   for (const rec of byCause.values()) {
     if (seen.has(rec.causeKey) || minutesSince(rec.lastSeenAt) < s.resolveAfterMinutes) continue;
-    const summary: Incident = { causeKey: rec.causeKey, cause: rec.cause, ranked: true, kpis: rec.kpis.map((kpi) => ({ kpi, direction: 'up', value: null, baseline: null, score: null, bins: 0 })), impactedSessions: rec.impactedSessions, maxScore: 0, severity: rec.severity, anomalies: [] };
+    const summary: Incident = {
+      causeKey: rec.causeKey,
+      cause: rec.cause,
+      ranked: true,
+      kpis: rec.kpis.map((kpi) => ({ kpi, direction: 'up', value: null, baseline: null, score: null, bins: 0 })),
+      impactedSessions: rec.impactedSessions,
+      maxScore: 0,
+      severity: rec.severity,
+      anomalies: [],
+    };
     plan.messages.push({ kind: 'resolved', incidentId: rec.incidentId, incident: summary });
     plan.records.push({ ...rec, resolvedAt: s.now, lastAlertedAt: s.now });
   }

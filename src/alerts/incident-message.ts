@@ -34,12 +34,37 @@ function build(i: Incident, o: IncidentMessageOptions, listed: number): AlertMes
     title: incidentTitle(i, o.kind),
     detectedAt: o.detectedAt.toISOString(),
     dimension: dims.length ? dims.join('+').slice(0, 64) : 'Overall',
-    dimensionValue: dims.length ? dims.map((d) => i.cause[d]).join(', ').slice(0, 1024) || 'all' : 'all',
+    dimensionValue: dims.length
+      ? dims
+          .map((d) => i.cause[d])
+          .join(', ')
+          .slice(0, 1024) || 'all'
+      : 'all',
     windowStart: o.windowStart.toISOString(),
     windowEnd: o.windowEnd.toISOString(),
-    anomalies: members.map((a) => ({ key: a.key, timestamp: a.timestamp.toISOString(), kpi: a.kpi, value: a.value, baseline: a.baseline, score: a.score, direction: a.direction, sessions: a.sessions, series: `${a.dimension}=${a.dimensionValue}`.slice(0, 1100) })),
+    anomalies: members.map((a) => ({
+      key: a.key,
+      timestamp: a.timestamp.toISOString(),
+      kpi: a.kpi,
+      value: a.value,
+      baseline: a.baseline,
+      score: a.score,
+      direction: a.direction,
+      sessions: a.sessions,
+      series: `${a.dimension}=${a.dimensionValue}`.slice(0, 1100),
+    })),
     omitted: o.kind === 'resolved' ? 0 : i.anomalies.length - members.length,
-    ...(o.grafana ? { dashboardUrl: dashboardLink(o.grafana, first ?? '', first ? i.cause[first]! : '', new Date(o.windowStart.getTime() - 6 * 3600_000), o.windowEnd) } : {}),
+    ...(o.grafana
+      ? {
+          dashboardUrl: dashboardLink(
+            o.grafana,
+            first ?? '',
+            first ? i.cause[first]! : '',
+            new Date(o.windowStart.getTime() - 6 * 3600_000),
+            o.windowEnd,
+          ),
+        }
+      : {}),
     incident: {
       id: o.incidentId,
       kind: o.kind,

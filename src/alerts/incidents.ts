@@ -37,10 +37,17 @@ export const causeKeyOf = (dims: Record<string, string>): string =>
     .map((d) => `${d}=${dims[d]}`)
     .join('|');
 
-export const causeLabel = (dims: Record<string, string>): string => (Object.keys(dims).length ? Object.keys(dims).sort().map((d) => `${d}=${dims[d]}`).join(', ') : 'all sessions');
+export const causeLabel = (dims: Record<string, string>): string =>
+  Object.keys(dims).length
+    ? Object.keys(dims)
+        .sort()
+        .map((d) => `${d}=${dims[d]}`)
+        .join(', ')
+    : 'all sessions';
 
 /** A stable id for an incident: its cause and when it started. */
-export const incidentIdOf = (causeKey: string, openedAt: Date): string => createHash('sha256').update(`${causeKey}|${openedAt.toISOString()}`).digest('hex').slice(0, 16);
+export const incidentIdOf = (causeKey: string, openedAt: Date): string =>
+  createHash('sha256').update(`${causeKey}|${openedAt.toISOString()}`).digest('hex').slice(0, 16);
 
 /**
  * Severity from impact and deviation: a global cause, or 500+ impacted sessions, or 100+ with a
@@ -62,18 +69,33 @@ export interface RankedCauses {
  * most (`overlap` counts the window sessions in both), else the overlapping cause of another KPI
  * (the same incident seen through another KPI), else it stands for itself.
  */
-export function groupIncidents(anomalies: Anomaly[], ranked: RankedCauses[], overlap: (a: Anomaly, cause: Record<string, string>) => number): Incident[] {
+export function groupIncidents(
+  anomalies: Anomaly[],
+  ranked: RankedCauses[],
+  overlap: (a: Anomaly, cause: Record<string, string>) => number,
+): Incident[] {
   const byKey = new Map<string, { cause: Record<string, string>; ranked: boolean; members: Anomaly[]; causes: Map<string, Cause> }>();
   const allCauses = ranked.flatMap((r) => r.causes.map((c) => ({ kpi: r.kpi, cause: c })));
   for (const a of anomalies) {
     const fits = (list: typeof allCauses) =>
       list
-        .map((c) => ({ ...c, n: conflicts(a, c.cause.dimensions as Record<string, string>) ? 0 : overlap(a, c.cause.dimensions as Record<string, string>) }))
+        .map((c) => ({
+          ...c,
+          n: conflicts(a, c.cause.dimensions as Record<string, string>) ? 0 : overlap(a, c.cause.dimensions as Record<string, string>),
+        }))
         .filter((c) => c.n > 0)
         .sort((x, y) => y.n - x.n)[0];
     const best = fits(allCauses.filter((c) => c.kpi === a.kpi)) ?? fits(allCauses);
-    const named = best ? (best.cause.dimensions as Record<string, string>) : a.dimension === 'Overall' ? {} : { [a.dimension]: a.dimensionValue };
-    const cause = Object.fromEntries(Object.keys(named).sort().map((d) => [d, named[d]!]));
+    const named = best
+      ? (best.cause.dimensions as Record<string, string>)
+      : a.dimension === 'Overall'
+        ? {}
+        : { [a.dimension]: a.dimensionValue };
+    const cause = Object.fromEntries(
+      Object.keys(named)
+        .sort()
+        .map((d) => [d, named[d]!]),
+    );
     const key = causeKeyOf(cause);
     const entry = byKey.get(key) ?? byKey.set(key, { cause, ranked: false, members: [], causes: new Map() }).get(key)!;
     entry.members.push(a);
@@ -95,10 +117,24 @@ export function groupIncidents(anomalies: Anomaly[], ranked: RankedCauses[], ove
           baseline: worst.baseline,
           score: worst.score,
           bins: new Set(list.map((a) => a.timestamp.getTime())).size,
-          ...(c ? { cause: { kpiInWindow: c.kpiInWindow, kpiBaseline: c.kpiBaseline, share: c.share, lift: c.lift, sessions: c.sessions, impactedSessions: c.impactedSessions } } : {}),
+          ...(c
+            ? {
+                cause: {
+                  kpiInWindow: c.kpiInWindow,
+                  kpiBaseline: c.kpiBaseline,
+                  share: c.share,
+                  lift: c.lift,
+                  sessions: c.sessions,
+                  impactedSessions: c.impactedSessions,
+                },
+              }
+            : {}),
         };
       });
-      const impactedSessions = Math.max(...kpis.map((k) => k.cause?.impactedSessions ?? 0), ...e.members.map((a) => (e.ranked ? 0 : a.sessions)));
+      const impactedSessions = Math.max(
+        ...kpis.map((k) => k.cause?.impactedSessions ?? 0),
+        ...e.members.map((a) => (e.ranked ? 0 : a.sessions)),
+      );
       const maxScore = Math.max(...e.members.map((a) => Math.abs(a.score ?? 0)));
       return {
         causeKey,

@@ -9,7 +9,16 @@
 // - nothing is judged without `historyDays` of data before the window.
 import { DIMENSIONS, KPIS, KPI_NAMES, mattersEnough, percentile, type KpiDefinition, type KpiName } from '../analytics/root-cause-kpis.js';
 import type { QoeSession } from '../analytics/root-cause-sessions.js';
-import { addSample, binomialUpperTail, contrast, emptyMoments, meanOf, normalQuantileUpper, varianceOfMean, type Moments } from '../analytics/root-cause-stats.js';
+import {
+  addSample,
+  binomialUpperTail,
+  contrast,
+  emptyMoments,
+  meanOf,
+  normalQuantileUpper,
+  varianceOfMean,
+  type Moments,
+} from '../analytics/root-cause-stats.js';
 import { alertKey, type Anomaly } from './anomaly.js';
 
 export const OVERALL = { dimension: 'Overall', value: 'all' } as const;
@@ -69,7 +78,15 @@ export function detectOnSessions(sessions: QoeSession[], o: SessionDetectionOpti
         const judged = judgeBin(kpi, w, h);
         if (!judged) continue;
         const base = { timestamp: new Date(bin * binMs), kpi: name, dimension, dimensionValue };
-        anomalies.push({ ...base, value: judged.value, baseline: judged.baseline, score: judged.z, direction: kpi.worse > 0 ? 'up' : 'down', sessions: w.filter((s) => s.attempt).length, key: alertKey(base) });
+        anomalies.push({
+          ...base,
+          value: judged.value,
+          baseline: judged.baseline,
+          score: judged.z,
+          direction: kpi.worse > 0 ? 'up' : 'down',
+          sessions: w.filter((s) => s.attempt).length,
+          key: alertKey(base),
+        });
       }
     }
   }
@@ -79,7 +96,10 @@ export function detectOnSessions(sessions: QoeSession[], o: SessionDetectionOpti
 /** Overall and every dimension value with enough attempts in the bin, with their history. */
 function seriesOf(win: QoeSession[], hist: QoeSession[], minAttempts: number): Map<string, { win: QoeSession[]; hist: QoeSession[] }> {
   const all = new Map<string, { win: QoeSession[]; hist: QoeSession[] }>();
-  const keys = (s: QoeSession) => [`${OVERALL.dimension}\u0000${OVERALL.value}`, ...DIMENSIONS.filter((d) => s.dims[d] !== '').map((d) => `${d}\u0000${s.dims[d]}`)];
+  const keys = (s: QoeSession) => [
+    `${OVERALL.dimension}\u0000${OVERALL.value}`,
+    ...DIMENSIONS.filter((d) => s.dims[d] !== '').map((d) => `${d}\u0000${s.dims[d]}`),
+  ];
   for (const s of win) for (const k of keys(s)) (all.get(k) ?? all.set(k, { win: [], hist: [] }).get(k)!).win.push(s);
   for (const [k, v] of all) if (v.win.filter((s) => s.attempt).length < minAttempts) all.delete(k);
   for (const s of hist) for (const k of keys(s)) all.get(k)?.hist.push(s);
@@ -94,7 +114,12 @@ function judgeBin(kpi: KpiDefinition, win: QoeSession[], hist: QoeSession[]): { 
     return v ? [{ v, day: Math.floor(s.at / DAY) }] : [];
   });
   if (ws.length === 0 || hs.length < 30) return undefined;
-  const threshold = kpi.percentile ? percentile(hs.map((h) => h.v.x), kpi.percentile)! : null;
+  const threshold = kpi.percentile
+    ? percentile(
+        hs.map((h) => h.v.x),
+        kpi.percentile,
+      )!
+    : null;
   const x = (v: number) => (threshold !== null ? (v > threshold ? 1 : 0) : v);
   const wm = emptyMoments();
   const hm = emptyMoments();
@@ -105,7 +130,13 @@ function judgeBin(kpi: KpiDefinition, win: QoeSession[], hist: QoeSession[]): { 
     addSample(days.get(h.day) ?? days.set(h.day, emptyMoments()).get(h.day)!, x(h.v.x), h.v.w);
   }
   const c = contrast(wm, hm, kpi.worse, kpi.proportion);
-  const value = threshold !== null ? percentile(ws.map((v) => v.x), kpi.percentile!) : c.window;
+  const value =
+    threshold !== null
+      ? percentile(
+          ws.map((v) => v.x),
+          kpi.percentile!,
+        )
+      : c.window;
   const baseline = threshold ?? c.baseline;
   if (value === null || baseline === null || c.worseBy <= 0) return undefined;
   // Day-to-day variation of this time of day beyond sampling noise widens the test.

@@ -29,7 +29,12 @@ export interface IncidentFindings {
 }
 
 /** [start, end) of complete bins whose sessions had `latenessMinutes` to arrive. */
-export function evaluationWindow(now: Date, binMinutes: number, windowMinutes: number, latenessMinutes: number): { start: Date; end: Date } {
+export function evaluationWindow(
+  now: Date,
+  binMinutes: number,
+  windowMinutes: number,
+  latenessMinutes: number,
+): { start: Date; end: Date } {
   const bin = binMinutes * 60_000;
   const end = Math.floor((now.getTime() - latenessMinutes * 60_000) / bin) * bin;
   return { start: new Date(end - Math.max(1, Math.ceil(windowMinutes / binMinutes)) * bin), end: new Date(end) };
@@ -38,11 +43,27 @@ export function evaluationWindow(now: Date, binMinutes: number, windowMinutes: n
 export function findIncidentsOnSessions(sessions: QoeSession[], s: IncidentSettings): IncidentFindings {
   const { start, end } = evaluationWindow(s.now, s.binMinutes, s.windowMinutes, s.latenessMinutes);
   const binMs = s.binMinutes * 60_000;
-  const detection = detectOnSessions(sessions, { windowStart: start, windowEnd: end, binMinutes: s.binMinutes, historyDays: s.historyDays, minAttempts: s.minAttempts });
-  const findings: IncidentFindings = { windowStart: start, windowEnd: end, anomalies: detection.anomalies, ranked: [], incidents: [], ...(detection.insufficientHistory ? { insufficientHistory: true } : {}) };
+  const detection = detectOnSessions(sessions, {
+    windowStart: start,
+    windowEnd: end,
+    binMinutes: s.binMinutes,
+    historyDays: s.historyDays,
+    minAttempts: s.minAttempts,
+  });
+  const findings: IncidentFindings = {
+    windowStart: start,
+    windowEnd: end,
+    anomalies: detection.anomalies,
+    ranked: [],
+    incidents: [],
+    ...(detection.insufficientHistory ? { insufficientHistory: true } : {}),
+  };
   if (detection.anomalies.length === 0) return findings;
 
-  Object.assign(findings, rankAndGroup(detection.anomalies, sessions, binMs, s.historyDays ?? 14, { minSessions: s.minAttempts, ...s.rootCause }));
+  Object.assign(
+    findings,
+    rankAndGroup(detection.anomalies, sessions, binMs, s.historyDays ?? 14, { minSessions: s.minAttempts, ...s.rootCause }),
+  );
   return findings;
 }
 
@@ -50,7 +71,13 @@ export function findIncidentsOnSessions(sessions: QoeSession[], s: IncidentSetti
  * Root causes for each KPI with anomalies (its anomalous bins against the same times of day
  * before), then the anomalies grouped into incidents by those causes.
  */
-export function rankAndGroup(anomalies: Anomaly[], sessions: QoeSession[], binMs: number, historyDays: number, o: RootCauseOptions = {}): { ranked: RankedCauses[]; incidents: Incident[] } {
+export function rankAndGroup(
+  anomalies: Anomaly[],
+  sessions: QoeSession[],
+  binMs: number,
+  historyDays: number,
+  o: RootCauseOptions = {},
+): { ranked: RankedCauses[]; incidents: Incident[] } {
   const byBin = indexByBin(sessions, binMs);
   const ranked: RankedCauses[] = [];
   // A KPI the ranking does not know (an older detector's) is grouped by its own series.
@@ -62,7 +89,9 @@ export function rankAndGroup(anomalies: Anomaly[], sessions: QoeSession[], binMs
   }
   const overlap = (a: Anomaly, cause: Record<string, string>) =>
     (byBin.get(a.timestamp.getTime() / binMs) ?? []).filter(
-      (x) => (a.dimension === 'Overall' || x.dims[a.dimension as DimensionName] === a.dimensionValue) && Object.entries(cause).every(([d, v]) => x.dims[d as DimensionName] === v),
+      (x) =>
+        (a.dimension === 'Overall' || x.dims[a.dimension as DimensionName] === a.dimensionValue) &&
+        Object.entries(cause).every(([d, v]) => x.dims[d as DimensionName] === v),
     ).length;
   return { ranked, incidents: groupIncidents(anomalies, ranked, overlap) };
 }

@@ -6,7 +6,15 @@ import type { QoeSession } from './root-cause-sessions.js';
 export const DIMENSIONS = ['Country', 'Region', 'Asn', 'Cdn', 'Os', 'Browser', 'DeviceType', 'PlayerVersion', 'ContentId'] as const;
 export type DimensionName = (typeof DIMENSIONS)[number];
 
-export const KPI_NAMES = ['vsf_rate', 'ebvs_rate', 'playback_failure_rate', 'rebuffering_ratio', 'startup_p95_ms', 'avg_bitrate_kbps', 'qoe_score'] as const;
+export const KPI_NAMES = [
+  'vsf_rate',
+  'ebvs_rate',
+  'playback_failure_rate',
+  'rebuffering_ratio',
+  'startup_p95_ms',
+  'avg_bitrate_kbps',
+  'qoe_score',
+] as const;
 export type KpiName = (typeof KPI_NAMES)[number];
 
 export interface KpiDefinition {
@@ -26,7 +34,12 @@ export interface KpiDefinition {
   sample(s: QoeSession): { x: number; w: number } | null;
 }
 
-const rate = (name: KpiName, inPopulation: (s: QoeSession) => boolean, bad: (s: QoeSession) => boolean, minAbsolute: number): KpiDefinition => ({
+const rate = (
+  name: KpiName,
+  inPopulation: (s: QoeSession) => boolean,
+  bad: (s: QoeSession) => boolean,
+  minAbsolute: number,
+): KpiDefinition => ({
   name,
   worse: 1,
   proportion: true,
@@ -38,9 +51,24 @@ const rate = (name: KpiName, inPopulation: (s: QoeSession) => boolean, bad: (s: 
 
 export const KPIS: Record<KpiName, KpiDefinition> = {
   // Over attempts (docs/kpis.md once issue 17 lands it; until then src/analytics/kpis.ts).
-  vsf_rate: rate('vsf_rate', (s) => s.attempt, (s) => s.vsf, 0.01),
-  ebvs_rate: rate('ebvs_rate', (s) => s.attempt, (s) => s.ebvs, 0.02),
-  playback_failure_rate: rate('playback_failure_rate', (s) => s.started, (s) => s.playbackFailure, 0.01),
+  vsf_rate: rate(
+    'vsf_rate',
+    (s) => s.attempt,
+    (s) => s.vsf,
+    0.01,
+  ),
+  ebvs_rate: rate(
+    'ebvs_rate',
+    (s) => s.attempt,
+    (s) => s.ebvs,
+    0.02,
+  ),
+  playback_failure_rate: rate(
+    'playback_failure_rate',
+    (s) => s.started,
+    (s) => s.playbackFailure,
+    0.01,
+  ),
   rebuffering_ratio: {
     name: 'rebuffering_ratio',
     worse: 1,

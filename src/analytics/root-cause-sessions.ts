@@ -38,7 +38,12 @@ export function provisionalQoeScore(s: Omit<QoeSession, 'qoeScore' | 'sessionId'
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v)).slice(0, 256);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? v
+    : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+      ? Number(v)
+      : null;
 
 /** QoeEvents rows (as the file sink or an export writes them) -> one QoeSession per SessionId. */
 export function sessionsFromQoeRows(rows: Iterable<Record<string, unknown>>): QoeSession[] {

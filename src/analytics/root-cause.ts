@@ -17,7 +17,16 @@
 // rest is searched again.
 import { DIMENSIONS, KPIS, mattersEnough, percentile, type DimensionName, type KpiDefinition, type KpiName } from './root-cause-kpis.js';
 import type { QoeSession } from './root-cause-sessions.js';
-import { addMoments, addSample, binomialUpperTail, contrast, emptyMoments, subtractMoments, type Contrast, type Moments } from './root-cause-stats.js';
+import {
+  addMoments,
+  addSample,
+  binomialUpperTail,
+  contrast,
+  emptyMoments,
+  subtractMoments,
+  type Contrast,
+  type Moments,
+} from './root-cause-stats.js';
 
 export interface RootCauseOptions {
   /** Sessions a segment needs in the window to be judged (default 30). */
@@ -102,7 +111,10 @@ class Cube {
     for (const s of base) this.add(s, 'base', false);
     for (const seg of this.segments.values()) {
       seg.combo.forEach((d, i) => {
-        const parent = this.keyOf(seg.combo.filter((_, j) => j !== i), seg.values.filter((_, j) => j !== i));
+        const parent = this.keyOf(
+          seg.combo.filter((_, j) => j !== i),
+          seg.values.filter((_, j) => j !== i),
+        );
         const k = parent * 16 + d;
         const list = this.children.get(k);
         if (list) list.push(seg);
@@ -170,7 +182,12 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
   const alpha = o.alpha ?? 0.01;
 
   // A percentile KPI is contrasted as the share of sessions above the baseline's percentile.
-  const threshold = kpi.percentile ? percentile(baseline.flatMap((s) => kpi.sample(s) ?? []).map((v) => v.x), kpi.percentile) : null;
+  const threshold = kpi.percentile
+    ? percentile(
+        baseline.flatMap((s) => kpi.sample(s) ?? []).map((v) => v.x),
+        kpi.percentile,
+      )
+    : null;
   const toSamples = (list: QoeSession[]): Array<Sample & { s: QoeSession }> =>
     list.flatMap((s) => {
       const v = kpi.sample(s);
@@ -180,7 +197,11 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
     });
   let win = toSamples(window);
   let base = toSamples(baseline);
-  const kpiOf = (list: Array<{ s: QoeSession }>): number | null => valueOf(kpi, list.map((x) => x.s));
+  const kpiOf = (list: Array<{ s: QoeSession }>): number | null =>
+    valueOf(
+      kpi,
+      list.map((x) => x.s),
+    );
 
   const result: RootCauseResult = {
     kpi: kpiName,
@@ -201,7 +222,9 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
   const tests = Math.max(1, cube.segments.size);
   const judge = new Judge(kpi, alpha / tests, minSessions, dims.length, o.maxDimensions ?? 3);
   for (let pass = 0; pass < 4 && cube.root().win.n >= minSessions; pass++) {
-    const causes = judge.explain(cube, cube.root()).map((c) => ({ combo: c.combo, values: [...c.values], win: { ...c.win }, base: { ...c.base } }));
+    const causes = judge
+      .explain(cube, cube.root())
+      .map((c) => ({ combo: c.combo, values: [...c.values], win: { ...c.win }, base: { ...c.base } }));
     if (causes.length === 0) break;
     found.push(...causes);
     // Set the explained sessions aside (window and baseline alike) and look for another incident.
@@ -233,7 +256,10 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
       excess,
     } as Cause & { excess: number };
   });
-  const denominator = Math.max(totalExcess, causes.reduce((n, c) => n + (c as Cause & { excess: number }).excess, 0));
+  const denominator = Math.max(
+    totalExcess,
+    causes.reduce((n, c) => n + (c as Cause & { excess: number }).excess, 0),
+  );
   for (const c of causes as Array<Cause & { excess: number }>) {
     c.share = denominator > 0 ? c.excess / denominator : 0;
     delete (c as Partial<typeof c>).excess;
@@ -245,7 +271,11 @@ export function rankRootCauses(kpiName: KpiName, window: QoeSession[], baseline:
 /** The KPI's value over sessions: the weighted mean, or the percentile. */
 export function valueOf(kpi: KpiDefinition, sessions: QoeSession[]): number | null {
   const samples = sessions.flatMap((s) => kpi.sample(s) ?? []);
-  if (kpi.percentile) return percentile(samples.map((v) => v.x), kpi.percentile);
+  if (kpi.percentile)
+    return percentile(
+      samples.map((v) => v.x),
+      kpi.percentile,
+    );
   const w = samples.reduce((n, v) => n + v.w, 0);
   return w > 0 ? samples.reduce((n, v) => n + v.w * v.x, 0) / w : null;
 }
@@ -268,7 +298,9 @@ class Judge {
   private exactP(win: Moments, base: Moments): number {
     if (!this.kpi.proportion) return 0;
     const rate = (base.wx + 0.5) / (base.w + 1);
-    return this.kpi.worse > 0 ? binomialUpperTail(Math.round(win.wx), win.n, rate) : binomialUpperTail(win.n - Math.round(win.wx), win.n, 1 - rate);
+    return this.kpi.worse > 0
+      ? binomialUpperTail(Math.round(win.wx), win.n, rate)
+      : binomialUpperTail(win.n - Math.round(win.wx), win.n, 1 - rate);
   }
 
   /** Significantly worse, and by enough to matter. */

@@ -24,24 +24,78 @@ const pick = (r: () => number, options: Weighted): string => {
   return options[options.length - 1]![0];
 };
 
-const COUNTRIES: Weighted = [['US', 0.5], ['DE', 0.2], ['GB', 0.15], ['FR', 0.15]];
+const COUNTRIES: Weighted = [
+  ['US', 0.5],
+  ['DE', 0.2],
+  ['GB', 0.15],
+  ['FR', 0.15],
+];
 const REGIONS: Record<string, Weighted> = {
-  US: [['US-CA', 0.4], ['US-NY', 0.35], ['US-TX', 0.25]],
-  DE: [['DE-BE', 0.5], ['DE-BY', 0.5]],
-  GB: [['GB-ENG', 0.8], ['GB-SCT', 0.2]],
-  FR: [['FR-IDF', 0.6], ['FR-ARA', 0.4]],
+  US: [
+    ['US-CA', 0.4],
+    ['US-NY', 0.35],
+    ['US-TX', 0.25],
+  ],
+  DE: [
+    ['DE-BE', 0.5],
+    ['DE-BY', 0.5],
+  ],
+  GB: [
+    ['GB-ENG', 0.8],
+    ['GB-SCT', 0.2],
+  ],
+  FR: [
+    ['FR-IDF', 0.6],
+    ['FR-ARA', 0.4],
+  ],
 };
 const ASNS: Record<string, Weighted> = {
-  US: [['7922', 0.45], ['701', 0.3], ['7018', 0.25]],
-  DE: [['3320', 0.6], ['6805', 0.4]],
-  GB: [['2856', 0.5], ['5089', 0.5]],
-  FR: [['3215', 0.55], ['12322', 0.45]],
+  US: [
+    ['7922', 0.45],
+    ['701', 0.3],
+    ['7018', 0.25],
+  ],
+  DE: [
+    ['3320', 0.6],
+    ['6805', 0.4],
+  ],
+  GB: [
+    ['2856', 0.5],
+    ['5089', 0.5],
+  ],
+  FR: [
+    ['3215', 0.55],
+    ['12322', 0.45],
+  ],
 };
-const CDNS: Weighted = [['Akamai', 0.4], ['Fastly', 0.35], ['CloudFront', 0.25]];
-const OSES: Weighted = [['Windows', 0.35], ['macOS', 0.15], ['Android', 0.25], ['iOS', 0.2], ['tvOS', 0.05]];
-const BROWSERS: Weighted = [['Chrome', 0.55], ['Safari', 0.25], ['Edge', 0.1], ['Firefox', 0.1]];
-const DEVICES: Weighted = [['desktop', 0.5], ['mobile', 0.35], ['tv', 0.15]];
-const PLAYERS: Weighted = [['5.1.0', 0.3], ['5.2.0', 0.4], ['5.2.1', 0.3]];
+const CDNS: Weighted = [
+  ['Akamai', 0.4],
+  ['Fastly', 0.35],
+  ['CloudFront', 0.25],
+];
+const OSES: Weighted = [
+  ['Windows', 0.35],
+  ['macOS', 0.15],
+  ['Android', 0.25],
+  ['iOS', 0.2],
+  ['tvOS', 0.05],
+];
+const BROWSERS: Weighted = [
+  ['Chrome', 0.55],
+  ['Safari', 0.25],
+  ['Edge', 0.1],
+  ['Firefox', 0.1],
+];
+const DEVICES: Weighted = [
+  ['desktop', 0.5],
+  ['mobile', 0.35],
+  ['tv', 0.15],
+];
+const PLAYERS: Weighted = [
+  ['5.1.0', 0.3],
+  ['5.2.0', 0.4],
+  ['5.2.1', 0.3],
+];
 /** 30 titles, Zipf-like popularity: c001 is watched most. */
 const CONTENTS: Weighted = Array.from({ length: 30 }, (_, i) => [`c${String(i + 1).padStart(3, '0')}`, 1 / (i + 1) ** 0.8] as const);
 
@@ -68,11 +122,41 @@ export interface InjectedIncident {
 
 /** The five incidents of issue 18, item 5, starting at `from` for `hours`. */
 export const INCIDENTS = {
-  cdnRegionStartFailures: (from: Date, hours = 3): InjectedIncident => ({ name: 'CDN x region start-failure spike', from, to: plusHours(from, hours), where: { Cdn: 'Fastly', Region: 'US-CA' }, effect: { vsf: 0.4 } }),
-  playerStartupRegression: (from: Date, hours = 3): InjectedIncident => ({ name: 'player-version startup regression', from, to: plusHours(from, hours), where: { PlayerVersion: '5.2.1' }, effect: { startupFactor: 3 } }),
-  asnRebuffering: (from: Date, hours = 3): InjectedIncident => ({ name: 'ASN rebuffering', from, to: plusHours(from, hours), where: { Asn: '3320' }, effect: { stallProbability: 0.9, stallShare: 0.08 } }),
-  contentErrorBurst: (from: Date, hours = 3): InjectedIncident => ({ name: 'content-specific error burst', from, to: plusHours(from, hours), where: { ContentId: 'c002' }, effect: { playbackFailure: 0.5 } }),
-  globalOutage: (from: Date, hours = 2): InjectedIncident => ({ name: 'global outage', from, to: plusHours(from, hours), where: {}, effect: { vsf: 0.6 } }),
+  cdnRegionStartFailures: (from: Date, hours = 3): InjectedIncident => ({
+    name: 'CDN x region start-failure spike',
+    from,
+    to: plusHours(from, hours),
+    where: { Cdn: 'Fastly', Region: 'US-CA' },
+    effect: { vsf: 0.4 },
+  }),
+  playerStartupRegression: (from: Date, hours = 3): InjectedIncident => ({
+    name: 'player-version startup regression',
+    from,
+    to: plusHours(from, hours),
+    where: { PlayerVersion: '5.2.1' },
+    effect: { startupFactor: 3 },
+  }),
+  asnRebuffering: (from: Date, hours = 3): InjectedIncident => ({
+    name: 'ASN rebuffering',
+    from,
+    to: plusHours(from, hours),
+    where: { Asn: '3320' },
+    effect: { stallProbability: 0.9, stallShare: 0.08 },
+  }),
+  contentErrorBurst: (from: Date, hours = 3): InjectedIncident => ({
+    name: 'content-specific error burst',
+    from,
+    to: plusHours(from, hours),
+    where: { ContentId: 'c002' },
+    effect: { playbackFailure: 0.5 },
+  }),
+  globalOutage: (from: Date, hours = 2): InjectedIncident => ({
+    name: 'global outage',
+    from,
+    to: plusHours(from, hours),
+    where: {},
+    effect: { vsf: 0.6 },
+  }),
 };
 
 const plusHours = (d: Date, h: number) => new Date(d.getTime() + h * 3600_000);
@@ -120,7 +204,12 @@ export function generateSessions(o: TrafficOptions): QoeSession[] {
       if (!dims) dimsCache.set(key, (dims = raw));
       const effect: IncidentEffect = Object.assign(
         {},
-        ...incidents.filter((x) => at >= x.from.getTime() && at < x.to.getTime() && Object.entries(x.where).every(([d, v]) => dims![d as DimensionName] === v)).map((x) => x.effect),
+        ...incidents
+          .filter(
+            (x) =>
+              at >= x.from.getTime() && at < x.to.getTime() && Object.entries(x.where).every(([d, v]) => dims![d as DimensionName] === v),
+          )
+          .map((x) => x.effect),
       );
       sessions.push(oneSession(r, `s${++id}`, at, dims, effect));
     }
@@ -150,7 +239,17 @@ export function toQoeRows(s: QoeSession): Array<Record<string, unknown>> {
   const rows: Array<Record<string, unknown>> = [];
   const iso = (ms: number) => new Date(ms).toISOString();
   const row = (offset: number, EventType: string, extra: Record<string, unknown> = {}) =>
-    rows.push({ Timestamp: iso(s.at + offset), ReceivedAt: iso(s.at + offset + 1500), EventType, SessionId: s.sessionId, Seq: rows.length, Source: 'beacon', ...s.dims, Asn: Number(s.dims.Asn), ...extra });
+    rows.push({
+      Timestamp: iso(s.at + offset),
+      ReceivedAt: iso(s.at + offset + 1500),
+      EventType,
+      SessionId: s.sessionId,
+      Seq: rows.length,
+      Source: 'beacon',
+      ...s.dims,
+      Asn: Number(s.dims.Asn),
+      ...extra,
+    });
   row(0, 'start');
   if (s.vsf) {
     row(1200, 'error', { Fatal: true, ErrorCode: 'MEDIA_ERR_SRC_NOT_SUPPORTED' });

@@ -44,7 +44,9 @@ async function readRows(input: string): Promise<{ rows: Array<Record<string, unk
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run diagnose -- <rows.ndjson | folder> --kpi <${KPI_NAMES.join('|')}> --from <ISO> --to <ISO> [--min-sessions N]`);
+  console.error(
+    `${message}\nusage: npm run diagnose -- <rows.ndjson | folder> --kpi <${KPI_NAMES.join('|')}> --from <ISO> --to <ISO> [--min-sessions N]`,
+  );
   process.exit(2);
 }
 
@@ -76,6 +78,13 @@ const out = {
   kpi,
   window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), sessions: r.window.sessions, value: r.window.kpi },
   baseline: { sessions: r.baseline.sessions, value: r.baseline.kpi },
-  causes: r.causes.map((c) => ({ dimensions: c.dimensions, sessions: c.sessions, kpiInWindow: c.kpiInWindow, kpiBaseline: c.kpiBaseline, share: c.share, lift: c.lift })),
+  causes: r.causes.map((c) => ({
+    dimensions: c.dimensions,
+    sessions: c.sessions,
+    kpiInWindow: c.kpiInWindow,
+    kpiBaseline: c.kpiBaseline,
+    share: c.share,
+    lift: c.lift,
+  })),
 };
 console.log(JSON.stringify(out, null, 2));

@@ -12,7 +12,11 @@ app.storageQueue('alertNotifier', {
   handler: async (message, context) => {
     const alert = parseAlertMessage(message);
     const s = getAlertServices();
-    const r = await deliver(alert, s.targets, { log: s.state, timeoutMs: s.config.alerts.sendTimeoutMs, warn: (m) => context.warn(`alertNotifier: ${m}`) });
+    const r = await deliver(alert, s.targets, {
+      log: s.state,
+      timeoutMs: s.config.alerts.sendTimeoutMs,
+      warn: (m) => context.warn(`alertNotifier: ${m}`),
+    });
     context.log(
       `alertNotifier: alert ${alert.alertId} (${alert.dimension}=${alert.dimensionValue}, attempt ${String(context.triggerMetadata?.dequeueCount ?? '?')})` +
         ` sent to ${r.sent.join(', ') || 'none'}${r.skipped.length ? `; ${r.skipped.join(', ')} had it already` : ''}`,

@@ -11,14 +11,22 @@ app.timer('anomalyTimer', {
   handler: async (_timer, context) => {
     const s = getAlertServices();
     if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
-    if (!s.targets.length) context.warn('anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent');
+    if (!s.targets.length)
+      context.warn(
+        'anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent',
+      );
     const r = await detectIncidentsAndQueue({
       store: s.store,
       state: s.state,
       queue: s.queue,
       settings: { ...s.config.alerts, notify: s.targets.length > 0 },
       now: new Date(),
-      log: (level, message) => (level === 'error' ? context.error(`anomalyTimer: ${message}`) : level === 'warn' ? context.warn(`anomalyTimer: ${message}`) : context.log(`anomalyTimer: ${message}`)),
+      log: (level, message) =>
+        level === 'error'
+          ? context.error(`anomalyTimer: ${message}`)
+          : level === 'warn'
+            ? context.warn(`anomalyTimer: ${message}`)
+            : context.log(`anomalyTimer: ${message}`),
     });
     context.log(
       `anomalyTimer: window ${r.windowStart.toISOString()}..${r.windowEnd.toISOString()}: ${r.found} anomalies, ${r.fresh} new` +

@@ -23,7 +23,15 @@ describe('incident lifecycle', () => {
       const f = findIncidentsOnSessions(sessions, { now, ...settings });
       const plan = planIncidents(f.incidents, records, { now, dedupeMinutes: 60, resolveAfterMinutes: 30 });
       records = [...new Map([...records, ...plan.records].map((r) => [r.causeKey, r])).values()];
-      return plan.messages.map((p) => incidentMessage(p.incident, { incidentId: p.incidentId, kind: p.kind, detectedAt: now, windowStart: f.windowStart, windowEnd: f.windowEnd }));
+      return plan.messages.map((p) =>
+        incidentMessage(p.incident, {
+          incidentId: p.incidentId,
+          kind: p.kind,
+          detectedAt: now,
+          windowStart: f.windowStart,
+          windowEnd: f.windowEnd,
+        }),
+      );
     };
     const first = run('2026-11-15T20:10:00Z');
     expect(first.map((m) => m.incident!.kind)).toEqual(['open']);
@@ -41,13 +49,26 @@ describe('incident lifecycle', () => {
   });
 
   it('the CDN x region message names its cause, and is the example in docs/alerting.md', { timeout: 300_000 }, async () => {
-    const sessions = generateSessions({ start, end: new Date('2026-11-16T00:00:00Z'), seed: 7, incidents: [INCIDENTS.cdnRegionStartFailures(new Date('2026-11-15T19:00:00Z'))] });
+    const sessions = generateSessions({
+      start,
+      end: new Date('2026-11-16T00:00:00Z'),
+      seed: 7,
+      incidents: [INCIDENTS.cdnRegionStartFailures(new Date('2026-11-15T19:00:00Z'))],
+    });
     const now = new Date('2026-11-15T21:10:00Z');
     const f = findIncidentsOnSessions(sessions, { now, ...settings });
     const plan = planIncidents(f.incidents, [], { now, dedupeMinutes: 60, resolveAfterMinutes: 30 });
     expect(plan.messages).toHaveLength(1);
     const p = plan.messages[0]!;
-    const m = incidentMessage(p.incident, { incidentId: p.incidentId, kind: p.kind, detectedAt: now, windowStart: f.windowStart, windowEnd: f.windowEnd, grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' }, maxListed: 3 });
+    const m = incidentMessage(p.incident, {
+      incidentId: p.incidentId,
+      kind: p.kind,
+      detectedAt: now,
+      windowStart: f.windowStart,
+      windowEnd: f.windowEnd,
+      grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' },
+      maxListed: 3,
+    });
     expect(m.incident!.cause).toEqual({ Cdn: 'Fastly', Region: 'US-CA' });
     const docs = await readFile(new URL('../../docs/alerting.md', import.meta.url), 'utf8');
     const example = /<!-- incident-example -->\n```json\n([\s\S]*?)\n```/.exec(docs);

@@ -64,14 +64,29 @@ describe('injected incidents', () => {
   it('bins inside the allowed lateness are not judged, and 14 days of history are required', { timeout: 180_000 }, () => {
     // The incident starts at 21:00: with 10 minutes of lateness at 21:30 the 21:00 bin is not complete.
     const sessions = generateSessions({ start, end, seed: 5, incidents: [INCIDENTS.globalOutage(new Date('2026-11-15T21:00:00Z'))] });
-    const early = findIncidentsOnSessions(sessions, { now: new Date('2026-11-15T21:30:00Z'), binMinutes: 60, windowMinutes: 120, latenessMinutes: 10 });
+    const early = findIncidentsOnSessions(sessions, {
+      now: new Date('2026-11-15T21:30:00Z'),
+      binMinutes: 60,
+      windowMinutes: 120,
+      latenessMinutes: 10,
+    });
     expect(early.windowEnd.toISOString()).toBe('2026-11-15T21:00:00.000Z');
     expect(early.incidents).toEqual([]);
-    const later = findIncidentsOnSessions(sessions, { now: new Date('2026-11-15T22:10:00Z'), binMinutes: 60, windowMinutes: 120, latenessMinutes: 10 });
+    const later = findIncidentsOnSessions(sessions, {
+      now: new Date('2026-11-15T22:10:00Z'),
+      binMinutes: 60,
+      windowMinutes: 120,
+      latenessMinutes: 10,
+    });
     expect(later.incidents.map((i) => i.cause)).toEqual([{}]);
     // 13 days of data before the window: nothing is judged.
     const short = sessions.filter((s) => s.at >= Date.parse('2026-11-02T00:00:00Z'));
-    const none = findIncidentsOnSessions(short, { now: new Date('2026-11-15T22:10:00Z'), binMinutes: 60, windowMinutes: 120, latenessMinutes: 10 });
+    const none = findIncidentsOnSessions(short, {
+      now: new Date('2026-11-15T22:10:00Z'),
+      binMinutes: 60,
+      windowMinutes: 120,
+      latenessMinutes: 10,
+    });
     expect(none.insufficientHistory).toBe(true);
     expect(none.incidents).toEqual([]);
   });

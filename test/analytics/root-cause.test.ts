@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { rankRootCauses } from '../../src/analytics/root-cause.js';
-import { binomialUpperTail, contrast, emptyMoments, addSample, normalQuantileUpper, normalUpperTail } from '../../src/analytics/root-cause-stats.js';
+import {
+  binomialUpperTail,
+  contrast,
+  emptyMoments,
+  addSample,
+  normalQuantileUpper,
+  normalUpperTail,
+} from '../../src/analytics/root-cause-stats.js';
 import { generateSessions, INCIDENTS } from '../../src/analytics/synthetic-incidents.js';
 
 // Three days of traffic is plenty of baseline for ranking (detection needs 14; ranking does not).
@@ -27,7 +34,17 @@ describe('rankRootCauses', () => {
   });
 
   it('finds two simultaneous incidents as two causes', () => {
-    const { window, baseline } = split(generateSessions({ start, end, seed: 4, incidents: [INCIDENTS.cdnRegionStartFailures(from), { ...INCIDENTS.cdnRegionStartFailures(from), where: { PlayerVersion: '5.1.0', DeviceType: 'tv' } }] }));
+    const { window, baseline } = split(
+      generateSessions({
+        start,
+        end,
+        seed: 4,
+        incidents: [
+          INCIDENTS.cdnRegionStartFailures(from),
+          { ...INCIDENTS.cdnRegionStartFailures(from), where: { PlayerVersion: '5.1.0', DeviceType: 'tv' } },
+        ],
+      }),
+    );
     const r = rankRootCauses('vsf_rate', window, baseline);
     expect(r.causes).toHaveLength(2);
     expect(r.causes.map((c) => c.dimensions)).toContainEqual({ Cdn: 'Fastly', Region: 'US-CA' });
@@ -35,17 +52,29 @@ describe('rankRootCauses', () => {
   });
 
   it('an improvement is not a cause, and quiet traffic has none', () => {
-    const better = split(generateSessions({ start, end, seed: 5, incidents: [{ name: 'better', from, to, where: { Cdn: 'Akamai' }, effect: { vsf: 0 } }] }));
+    const better = split(
+      generateSessions({ start, end, seed: 5, incidents: [{ name: 'better', from, to, where: { Cdn: 'Akamai' }, effect: { vsf: 0 } }] }),
+    );
     expect(rankRootCauses('vsf_rate', better.window, better.baseline).causes).toEqual([]);
     const quiet = split(generateSessions({ start, end, seed: 6 }));
-    for (const kpi of ['vsf_rate', 'ebvs_rate', 'playback_failure_rate', 'rebuffering_ratio', 'startup_p95_ms', 'avg_bitrate_kbps', 'qoe_score'] as const) {
+    for (const kpi of [
+      'vsf_rate',
+      'ebvs_rate',
+      'playback_failure_rate',
+      'rebuffering_ratio',
+      'startup_p95_ms',
+      'avg_bitrate_kbps',
+      'qoe_score',
+    ] as const) {
       expect(rankRootCauses(kpi, quiet.window, quiet.baseline).causes, kpi).toEqual([]);
     }
   });
 
   it('a lower bitrate is worse: a CDN serving low bitrates is named', () => {
     const { window, baseline } = split(generateSessions({ start, end, seed: 8 }));
-    const degraded = window.map((s) => (s.dims.Cdn === 'CloudFront' && s.avgBitrateKbps ? { ...s, avgBitrateKbps: s.avgBitrateKbps * 0.4 } : s));
+    const degraded = window.map((s) =>
+      s.dims.Cdn === 'CloudFront' && s.avgBitrateKbps ? { ...s, avgBitrateKbps: s.avgBitrateKbps * 0.4 } : s,
+    );
     expect(rankRootCauses('avg_bitrate_kbps', degraded, baseline).causes.map((c) => c.dimensions)).toEqual([{ Cdn: 'CloudFront' }]);
   });
 });

@@ -9,9 +9,14 @@ import { generateSessions, INCIDENTS, toQoeRows } from '../../src/analytics/synt
 
 function diagnose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/diagnose.ts', ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/diagnose.ts', ...args],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -21,7 +26,13 @@ const to = '2026-11-15T22:00:00.000Z';
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'diagnose-'));
-  const sessions = generateSessions({ start: new Date('2026-11-13T12:00:00Z'), end: new Date('2026-11-16T00:00:00Z'), sessionsPerHour: 200, seed: 21, incidents: [INCIDENTS.cdnRegionStartFailures(new Date(from))] });
+  const sessions = generateSessions({
+    start: new Date('2026-11-13T12:00:00Z'),
+    end: new Date('2026-11-16T00:00:00Z'),
+    sessionsPerHour: 200,
+    seed: 21,
+    incidents: [INCIDENTS.cdnRegionStartFailures(new Date(from))],
+  });
   const lines = sessions.flatMap(toQoeRows).map((r) => JSON.stringify(r));
   // A folder like the file sink's, split over two files, with one line that is not a row.
   await mkdir(join(root, 'sink', 'QoeEvents'), { recursive: true });

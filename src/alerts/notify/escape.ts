@@ -18,10 +18,7 @@ export function defuseLinks(s: string): string {
 
 /** Adaptive Card TextBlock and FactSet text: markdown links, autolinks and template functions. */
 export function teamsText(s: string): string {
-  return defuseLinks(s)
-    .replace(/\]\(/g, `]${ZWSP}(`)
-    .replace(/</g, `<${ZWSP}`)
-    .replace(/\{\{/g, `{${ZWSP}{`);
+  return defuseLinks(s).replace(/\]\(/g, `]${ZWSP}(`).replace(/</g, `<${ZWSP}`).replace(/\{\{/g, `{${ZWSP}{`);
 }
 
 /** Slack mrkdwn needs &, < and > escaped (no <url|text> links, no <!channel>), and bare URLs defused. */

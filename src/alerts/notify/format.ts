@@ -47,7 +47,13 @@ export function omittedText(m: AlertMessage): string | undefined {
   return m.omitted > 0 ? `…and ${m.omitted} more anomalies of this ${m.dimension} (QoeAnomalies has them all).` : undefined;
 }
 
-const label = (cause: Record<string, string>) => (Object.keys(cause).length ? Object.keys(cause).sort().map((d) => `${d}=${cause[d]}`).join(', ') : 'all sessions');
+const label = (cause: Record<string, string>) =>
+  Object.keys(cause).length
+    ? Object.keys(cause)
+        .sort()
+        .map((d) => `${d}=${cause[d]}`)
+        .join(', ')
+    : 'all sessions';
 
 /** Incident messages: the named cause first, then each KPI's contrast in that cause. */
 export function incidentLines(m: AlertMessage): string[] {

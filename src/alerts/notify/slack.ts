@@ -19,7 +19,15 @@ export function slackPayload(m: AlertMessage): unknown {
       { type: 'section', text: { type: 'mrkdwn', text: cut(lines.join('\n'), 3000) } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: cut(`*${slackText(m.dimension)}* ${slackText(m.dimensionValue)} · window ${windowText(m)} · alert ${m.alertId}${omitted ? ` · ${slackText(omitted)}` : ''}`, 3000) }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: cut(
+              `*${slackText(m.dimension)}* ${slackText(m.dimensionValue)} · window ${windowText(m)} · alert ${m.alertId}${omitted ? ` · ${slackText(omitted)}` : ''}`,
+              3000,
+            ),
+          },
+        ],
       },
       ...(m.dashboardUrl && m.dashboardUrl.length <= 3000
         ? [{ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Grafana' }, url: m.dashboardUrl }] }]

@@ -19,16 +19,43 @@ function crafted() {
     const base = { timestamp: at, kpi: 'vsf_rate', dimension, dimensionValue };
     return { ...base, value: 0.4, baseline: 0.01, score: 9, direction: 'up', sessions: 120, key: alertKey(base) };
   };
-  const cause = { dimensions: { Cdn: cdn, ContentId: content }, sessions: 120, kpiInWindow: 0.4, kpiBaseline: 0.01, share: 1, lift: 40, impactedSessions: 47, z: 12, p: 1e-30 };
+  const cause = {
+    dimensions: { Cdn: cdn, ContentId: content },
+    sessions: 120,
+    kpiInWindow: 0.4,
+    kpiBaseline: 0.01,
+    share: 1,
+    lift: 40,
+    impactedSessions: 47,
+    z: 12,
+    p: 1e-30,
+  };
   const [incident] = groupIncidents([anomaly('Cdn', cdn), anomaly('ContentId', content)], [{ kpi: 'vsf_rate', causes: [cause] }], () => 1);
   return parseAlertMessage(
-    JSON.parse(JSON.stringify(incidentMessage(incident!, { incidentId: 'abcdef0123456789', kind: 'open', detectedAt: new Date('2026-11-23T10:12:00Z'), windowStart: at, windowEnd: new Date('2026-11-23T11:00:00Z'), grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' } })),
+    JSON.parse(
+      JSON.stringify(
+        incidentMessage(incident!, {
+          incidentId: 'abcdef0123456789',
+          kind: 'open',
+          detectedAt: new Date('2026-11-23T10:12:00Z'),
+          windowStart: at,
+          windowEnd: new Date('2026-11-23T11:00:00Z'),
+          grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' },
+        }),
+      ),
     ),
   );
 }
 
 /** Every string in a payload, as the chat client would read it. */
-const texts = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(texts) : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => (k === 'url' || k === '$schema' ? [] : texts(x))) : []);
+const texts = (v: unknown): string[] =>
+  typeof v === 'string'
+    ? [v]
+    : Array.isArray(v)
+      ? v.flatMap(texts)
+      : v && typeof v === 'object'
+        ? Object.entries(v).flatMap(([k, x]) => (k === 'url' || k === '$schema' ? [] : texts(x)))
+        : [];
 
 describe('client-derived values in alert texts', () => {
   const m = crafted();
@@ -41,12 +68,12 @@ describe('client-derived values in alert texts', () => {
     expect(all).not.toMatch(/evil\.example/); // bare domain autolink
     expect(all).not.toMatch(/<https?/); // autolink in angle brackets
     // The only clickable thing is our own Grafana button.
-    const card = (teamsPayload(m) as any).attachments[0].content;
+    const card = (teamsPayload(m) as { attachments: Array<{ content: { actions: Array<{ url: string }> } }> }).attachments[0]!.content;
     expect(card.actions.map((a: { url: string }) => new URL(a.url).origin)).toEqual(['https://grafana.example']);
   });
 
   it('never become a link or a mention in Slack', () => {
-    const p = slackPayload(m) as any;
+    const p = slackPayload(m);
     const all = texts(p).join('\n');
     expect(all).toContain('Acknowledge');
     expect(all).not.toContain('<https');
