@@ -3,8 +3,7 @@
 // worse, and how sure and how large a change must be before it is called an anomaly.
 import type { QoeSession } from './root-cause-sessions.js';
 
-export const DIMENSIONS = ['Country', 'Region', 'Asn', 'Cdn', 'Os', 'Browser', 'DeviceType', 'PlayerVersion', 'ContentId'] as const;
-export type DimensionName = (typeof DIMENSIONS)[number];
+export { DIMENSIONS, type DimensionName } from './root-cause-sessions.js';
 
 export const KPI_NAMES = [
   'vsf_rate',

@@ -2,7 +2,10 @@
 // the one file to change when the KPI reference of issue 17 (docs/kpis.md, sessionsFromRows)
 // lands: today it uses src/analytics/kpis.ts and a provisional QoE score.
 import { sessionKpis, type KpiEvent } from './kpis.js';
-import { DIMENSIONS, type DimensionName } from './root-cause-kpis.js';
+
+/** The dimensions detection and root cause work over (one import direction: the KPI catalog imports this file). */
+export const DIMENSIONS = ['Country', 'Region', 'Asn', 'Cdn', 'Os', 'Browser', 'DeviceType', 'PlayerVersion', 'ContentId'] as const;
+export type DimensionName = (typeof DIMENSIONS)[number];
 
 export interface QoeSession {
   sessionId: string;

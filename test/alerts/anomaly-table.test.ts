@@ -122,7 +122,17 @@ describe('kustoAnomalyStore', () => {
       '2026-11-23T10:32:00.000Z',
       anomaly({ dimensionValue: nasty }).key,
       'false',
+      ...['', '', '', '', '', ''], // kql/V021 columns: no incident
     ]);
+  });
+
+  it('writes the incident and its root cause into the kql/V021 columns, a hostile cause value as data', async () => {
+    const cause = { Cdn: 'Fast"ly\n', Region: 'US-CA' };
+    await store.append([
+      anomaly({ incident: { id: 'abcdef0123456789', rootCause: cause, share: 0.97, lift: 30.5, impactedSessions: 51, severity: 'major' } }),
+    ]);
+    const [row] = inlineRows(stub.mgmt.at(-1)!.csl)!;
+    expect(row!.slice(12)).toEqual(['abcdef0123456789', JSON.stringify(cause), '0.97', '30.5', '51', 'major']);
   });
 
   it('splits large appends into commands of at most 500 rows', () => {
