@@ -7,7 +7,7 @@ import { checkKqlFolder } from '../../src/kql/analyzer.js';
 const schema = checkKqlFolder('kql');
 
 describe('alerting KQL', () => {
-  it('every query the app sends analyses cleanly against kql/, and takes its values as declared parameters', async () => {
+  it('every query the app sends analyses cleanly against kql/, and takes its values as declared parameters', { timeout: 300_000 }, async () => {
     const { builder, diagnostics } = await schema;
     expect(diagnostics).toEqual([]);
     for (const [name, query] of Object.entries(ALERT_QUERIES)) {
