@@ -1,9 +1,12 @@
 // The whole QoE telemetry system in one resource group:
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
 // Storage (landing, dead letters, alert queue, checkpoints), the Function App on Flex
-// Consumption with a managed identity, Application Insights, Event Grid BlobCreated -> function,
-// Azure Data Explorer (new or existing), Azure Managed Grafana, and least-privilege roles.
-// No secrets: every identity is Entra ID, every role is scoped to what uses it.
+// Consumption running as a user-assigned identity whose roles exist before the site does, a Key
+// Vault for the values operators set (alert targets, Grafana URL), Log Analytics with diagnostic
+// settings on every resource, Azure Monitor alert rules to an action group, Event Grid
+// BlobCreated -> function, Azure Data Explorer (new or existing) and Azure Managed Grafana.
+// No secrets in the template: every identity is Entra ID, every role is scoped to what uses it.
+// Re-running it changes nothing an operator set (docs/deploy.md).
 
 targetScope = 'resourceGroup'
 
@@ -89,8 +92,15 @@ param blobPrefixes string = ''
 @allowed(['managed-streaming', 'queued'])
 param kustoIngestMode string = 'managed-streaming'
 
-@description('App settings merged over the generated ones, e.g. { QOE_BATCH_MAX_DELAY_MS: \'100\' }.')
+@description('Largest request body, bytes (QOE_MAX_BODY_BYTES); the Functions host refuses larger ones before buffering them (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).')
+@minValue(1024)
+param maxBodyBytes int = 1048576
+
+@description('App settings merged over the generated ones, e.g. { QOE_BATCH_MAX_DELAY_MS: \'100\' }. Keep tuning here: settings changed in the portal are replaced on the next deployment.')
 param appSettingOverrides object = {}
+
+@description('Table of alert quiet periods and deliveries (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string = 'alertstate'
 
 // --- Event Grid -------------------------------------------------------------------------------
 @description('Name the blob function is registered under (app.eventGrid(\'blobCreated\', ...)).')
@@ -161,7 +171,42 @@ param grafanaMajorVersion string = '11'
 @minValue(30)
 param logRetentionInDays int = 30
 
+@description('E-mail addresses the Azure Monitor action group notifies (poison queue, dead letters, Event Grid, function failures, Data Explorer ingestion).')
+param alertEmails array = []
+
+@description('Failed function invocations in 5 minutes above which the function-failures rule fires (0: any).')
+@minValue(0)
+param functionFailureThreshold int = 0
+
+@description('Key Vault for operator-set values (3-24 letters, digits, dashes; globally unique).')
+@maxLength(24)
+param keyVaultName string = take('kv-${namePrefix}-${uniqueString(resourceGroup().id, namePrefix)}', 24)
+
 var deploymentContainerName = 'app-package'
+var appInsightsName = 'appi-${namePrefix}-${token}'
+
+// The app's identity exists first: every role below names it, and the site is created last, so
+// no instance ever starts without its roles (no start-up race on storage, Key Vault or Kusto).
+resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: 'id-${namePrefix}-${token}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${namePrefix}-${token}'
+    appInsightsName: appInsightsName
+    actionGroupName: 'ag-${namePrefix}-${token}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+    appPrincipalId: appIdentity.properties.principalId
+    appIdentityId: appIdentity.id
+    alertEmails: alertEmails
+  }
+}
 
 module storage 'modules/storage.bicep' = {
   name: 'storage'
@@ -175,96 +220,24 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     alertQueueName: alertQueueName
     checkpointTableName: checkpointTableName
-  }
-}
-
-module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
-  params: {
-    logAnalyticsName: 'log-${namePrefix}-${token}'
-    appInsightsName: 'appi-${namePrefix}-${token}'
-    location: location
-    tags: tags
-    retentionInDays: logRetentionInDays
-  }
-}
-
-module adxCluster 'modules/adx-cluster.bicep' = {
-  name: 'adx-cluster'
-  scope: resourceGroup(kustoResourceGroupName)
-  params: {
-    create: createKustoCluster
-    name: kustoClusterName
-    location: location
-    tags: tags
-    skuName: kustoSkuName
-    skuTier: kustoSkuTier
-    capacity: kustoCapacity
-  }
-}
-
-module functionApp 'modules/function-app.bicep' = {
-  name: 'function-app'
-  params: {
-    name: functionAppName
-    planName: 'plan-${namePrefix}-${token}'
-    location: location
-    tags: tags
-    storageAccountName: storage.outputs.name
-    storageBlobEndpoint: storage.outputs.blobEndpoint
-    deploymentContainerName: deploymentContainerName
-    appInsightsName: monitoring.outputs.appInsightsName
-    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    instanceMemoryMB: instanceMemoryMB
-    maximumInstanceCount: maximumInstanceCount
-    httpPerInstanceConcurrency: httpPerInstanceConcurrency
-    alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    corsOrigins: corsOrigins
-    clientIpHeader: clientIpHeader
-    trustedProxyHops: trustedProxyHops
-    contentIdRules: contentIdRules
-    cdnRules: cdnRules
-    landingContainerNames: landingContainerNames
-    blobPrefixes: blobPrefixes
-    checkpointTableName: checkpointTableName
-    deadLetterContainerName: deadLetterContainerName
-    kustoClusterUri: adxCluster.outputs.uri
-    kustoIngestUri: adxCluster.outputs.ingestUri
-    kustoDatabaseName: kustoDatabaseName
-    kustoIngestMode: kustoIngestMode
-    alertQueueName: alertQueueName
-    grafanaUrl: deployGrafana ? grafana.outputs.endpoint : ''
-    appSettingOverrides: appSettingOverrides
+    alertStateTableName: alertStateTableName
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
 module storageRoles 'modules/storage-roles.bicep' = {
   name: 'storage-roles'
+  dependsOn: [storage]
   params: {
-    storageAccountName: storage.outputs.name
-    principalId: functionApp.outputs.principalId
+    storageAccountName: storageAccountName
+    principalId: appIdentity.properties.principalId
+    identityId: appIdentity.id
     landingContainerNames: landingContainerNames
     deadLetterContainerName: deadLetterContainerName
     deploymentContainerName: deploymentContainerName
     alertQueueName: alertQueueName
     checkpointTableName: checkpointTableName
-  }
-}
-
-module eventGrid 'modules/event-grid.bicep' = {
-  name: 'event-grid'
-  params: {
-    topicName: 'evgt-${namePrefix}-${token}'
-    location: storage.outputs.location
-    storageAccountName: storage.outputs.name
-    functionAppId: functionApp.outputs.id
-    blobFunctionName: blobFunctionName
-    landingContainerNames: landingContainerNames
-    eventGridDeadLetterContainerName: eventGridDeadLetterContainerName
-    deploySubscription: deployBlobSubscription
-    maxDeliveryAttempts: eventGridMaxDeliveryAttempts
-    eventTimeToLiveInMinutes: eventGridEventTimeToLiveMinutes
-    tags: tags
+    alertStateTableName: alertStateTableName
   }
 }
 
@@ -279,27 +252,135 @@ module grafana 'modules/grafana.bicep' = if (deployGrafana) {
   }
 }
 
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    workspaceId: monitoring.outputs.workspaceId
+    appPrincipalId: appIdentity.properties.principalId
+    appIdentityId: appIdentity.id
+    ownsGrafanaUrl: deployGrafana
+    templateGrafanaUrl: deployGrafana ? grafana!.outputs.endpoint : ''
+  }
+}
+
+module adxCluster 'modules/adx-cluster.bicep' = {
+  name: 'adx-cluster'
+  scope: resourceGroup(kustoResourceGroupName)
+  params: {
+    create: createKustoCluster
+    name: kustoClusterName
+    location: location
+    tags: tags
+    skuName: kustoSkuName
+    skuTier: kustoSkuTier
+    capacity: kustoCapacity
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
 module adxDatabase 'modules/adx-database.bicep' = {
   name: 'adx-database'
   scope: resourceGroup(kustoResourceGroupName)
   params: {
-    clusterName: adxCluster.outputs.name
+    clusterName: kustoClusterName
     create: createKustoDatabase
     databaseName: kustoDatabaseName
     location: adxCluster.outputs.location
     softDeletePeriod: kustoSoftDeletePeriod
     hotCachePeriod: kustoHotCachePeriod
-    functionPrincipalId: functionApp.outputs.principalId
-    grafanaPrincipalId: deployGrafana ? grafana.outputs.principalId : ''
+    functionClientId: appIdentity.properties.clientId
+    functionIdentityId: appIdentity.id
+    grantGrafana: deployGrafana
+    grafanaPrincipalId: deployGrafana ? grafana!.outputs.principalId : ''
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  // Roles first: storage (host and data), Key Vault (references), telemetry and Data Explorer.
+  dependsOn: [storageRoles, keyVault, adxDatabase]
+  params: {
+    name: functionAppName
+    planName: 'plan-${namePrefix}-${token}'
+    location: location
+    tags: tags
+    identityId: appIdentity.id
+    identityClientId: appIdentity.properties.clientId
+    storageAccountName: storageAccountName
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    workspaceId: monitoring.outputs.workspaceId
+    keyVaultName: keyVaultName
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    corsOrigins: corsOrigins
+    maxBodyBytes: maxBodyBytes
+    clientIpHeader: clientIpHeader
+    trustedProxyHops: trustedProxyHops
+    contentIdRules: contentIdRules
+    cdnRules: cdnRules
+    landingContainerNames: landingContainerNames
+    blobPrefixes: blobPrefixes
+    checkpointTableName: checkpointTableName
+    deadLetterContainerName: deadLetterContainerName
+    kustoClusterUri: adxCluster.outputs.uri
+    kustoIngestUri: adxCluster.outputs.ingestUri
+    kustoDatabaseName: kustoDatabaseName
+    kustoIngestMode: kustoIngestMode
+    alertQueueName: alertQueueName
+    alertStateTableName: alertStateTableName
+    appSettingOverrides: appSettingOverrides
+  }
+}
+
+module eventGrid 'modules/event-grid.bicep' = {
+  name: 'event-grid'
+  dependsOn: [functionApp]
+  params: {
+    topicName: 'evgt-${namePrefix}-${token}'
+    location: storage.outputs.location
+    storageAccountName: storageAccountName
+    functionAppName: functionAppName
+    blobFunctionName: blobFunctionName
+    landingContainerNames: landingContainerNames
+    eventGridDeadLetterContainerName: eventGridDeadLetterContainerName
+    deploySubscription: deployBlobSubscription
+    maxDeliveryAttempts: eventGridMaxDeliveryAttempts
+    eventTimeToLiveInMinutes: eventGridEventTimeToLiveMinutes
+    tags: tags
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module alertRules 'modules/alert-rules.bicep' = {
+  name: 'alert-rules'
+  params: {
+    location: location
+    tags: tags
+    namePrefix: namePrefix
+    workspaceId: monitoring.outputs.workspaceId
+    actionGroupId: monitoring.outputs.actionGroupId
+    eventGridTopicId: eventGrid.outputs.topicId
+    alertQueueName: alertQueueName
+    deadLetterContainerName: deadLetterContainerName
+    functionFailureThreshold: functionFailureThreshold
   }
 }
 
 output functionAppName string = functionApp.outputs.name
 output beaconsUrl string = 'https://${functionApp.outputs.defaultHostName}/api/beacons'
-output storageAccountName string = storage.outputs.name
+output storageAccountName string = storageAccountName
+output keyVaultName string = keyVault.outputs.name
+output appIdentityClientId string = appIdentity.properties.clientId
 output eventGridTopicName string = eventGrid.outputs.topicName
 output blobSubscriptionDeployed bool = eventGrid.outputs.subscriptionDeployed
 output kustoClusterUri string = adxCluster.outputs.uri
 output kustoDatabaseName string = adxDatabase.outputs.name
-output grafanaName string = deployGrafana ? grafana.outputs.name : ''
-output grafanaEndpoint string = deployGrafana ? grafana.outputs.endpoint : ''
+output grafanaName string = deployGrafana ? grafana!.outputs.name : ''
+output grafanaEndpoint string = deployGrafana ? grafana!.outputs.endpoint : ''

@@ -9,6 +9,12 @@ using './main.bicep'
 // are refused with 403. `:*` matches any port; `*` allows every origin.
 param corsOrigins = 'https://player.example.com'
 
+// Who Azure Monitor notifies (poison queue, dead letters, Event Grid, function failures, Data
+// Explorer ingestion). Kept here: receivers added in the portal are replaced on the next run.
+param alertEmails = [
+  // 'ops@example.com'
+]
+
 // Create the Event Grid subscription (BlobCreated -> function). Event Grid checks that the
 // function exists, so the first run (before `func azure functionapp publish`) leaves it false;
 // run the deployment again with true once the code is published.

@@ -1,243 +1,21 @@
-// The ONLY reader of process.env. Every setting the service understands is declared here once,
-// with its default, and `local.settings.sample.json` / `infra/` list the same names.
+// The ONLY reader of process.env. Every setting the service understands is declared once in
+// `fields` (src/config-fields.ts: name, type, default) and used once in the section that maps
+// it onto `Config`; the `Config` type is derived from those mappings. `local.settings.sample.json` and `infra/` list
+// the same names.
+//
+// Sections are validated on their own and, through lazyConfig(), only when first used: a bad
+// alert setting stops alerting (its functions log why) while HTTP and blob intake keep serving.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
+import { fields } from './config-fields.js';
 
 const require = createRequire(import.meta.url);
 
-const MiB = 1024 * 1024;
-
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
-
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-/** JSON-in-a-setting, validated by `inner`; an empty string means "not set". */
-const jsonSetting = <T extends z.ZodType>(inner: T, def: z.input<T>) =>
-  z
-    .string()
-    .default(JSON.stringify(def))
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s.trim() === '' ? JSON.stringify(def) : s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(inner);
-
-const contentIdRule = z.object({
-  /** Regular expression tested against the manifest URL (query string removed). */
-  pattern: z.string().min(1),
-  /** Capture group holding the content id (default 1). */
-  group: z.number().int().min(0).default(1),
-});
-
-const cdnRule = z.object({
-  /** Host suffix, e.g. "akamaized.net" matches "foo.akamaized.net". */
-  hostSuffix: z.string().min(1),
-  cdn: z.string().min(1),
-});
-
-/** An http(s) URL or empty. The message never repeats the value: webhook URLs carry their secret. */
-const webhookUrl = z
-  .string()
-  .trim()
-  .default('')
-  .refine((s) => {
-    if (s === '') return true;
-    try {
-      return ['https:', 'http:'].includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL (value not shown)');
-
-export const settingsSchema = z.object({
-  // --- storage ------------------------------------------------------------------------------
-  /** Connection string of the storage account (Azurite locally). Unset in Azure: see the next one. */
-  AzureWebJobsStorage: z.string().default(''),
-  /** The storage account reached with the managed identity (the Functions host reads it too). */
-  AzureWebJobsStorage__accountName: z.string().default(''),
-  /** Folder for the file sink, local dead letters and Azurite data. */
-  QOE_DATA_DIR: z.string().default('data'),
-
-  // --- HTTP intake --------------------------------------------------------------------------
-  /** Allowed CORS origins, comma separated. `*` only if listed; `:*` matches any port. */
-  QOE_CORS_ORIGINS: csv.default(['http://localhost:*', 'http://127.0.0.1:*']),
-  QOE_MAX_BODY_BYTES: int(1 * MiB, 1),
-  QOE_MAX_DECODED_BYTES: int(8 * MiB, 1),
-  QOE_MAX_RECORDS_PER_REQUEST: int(1000, 1),
-  QOE_MAX_STRING_LENGTH: int(1024, 16),
-  QOE_MAX_URL_LENGTH: int(4096, 64),
-
-  // --- client IP ----------------------------------------------------------------------------
-  /** Header carrying the client address: x-forwarded-for (Azure Functions' front end), x-azure-clientip (Front Door), or none. */
-  QOE_CLIENT_IP_HEADER: z.enum(['x-forwarded-for', 'x-azure-clientip', 'none']).default('x-forwarded-for'),
-  /** How many proxies in front of the service append to X-Forwarded-For (the right-most N entries are theirs). */
-  QOE_TRUSTED_PROXY_HOPS: int(1, 0),
-
-  // --- enrichment ---------------------------------------------------------------------------
-  /** Country mmdb; default: the CC0 database shipped by @ip-location-db/geo-whois-asn-country-mmdb. */
-  QOE_GEO_COUNTRY_DB: z.string().default(''),
-  /** Optional MaxMind GeoIP2/GeoLite2 City mmdb (region, city, and country). */
-  QOE_GEO_CITY_DB: z.string().default(''),
-  /** Optional MaxMind GeoIP2/GeoLite2 ASN mmdb. */
-  QOE_GEO_ASN_DB: z.string().default(''),
-  QOE_UA_CACHE_SIZE: int(10_000, 1),
-  /** JSON array of {pattern, group} rules that pull a content id out of the manifest URL. */
-  QOE_CONTENT_ID_RULES: jsonSetting(z.array(contentIdRule), []),
-  /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
-  QOE_CDN_RULES: jsonSetting(z.array(cdnRule), []),
-
-  // --- blob drops (Event Grid) -------------------------------------------------------------
-  /** Containers whose BlobCreated events are ingested, comma separated. */
-  QOE_BLOB_CONTAINERS: csv.default(['telemetry']),
-  /** Optional blob name prefixes within them, comma separated (empty: all). */
-  QOE_BLOB_PREFIXES: csv.default([]),
-  /** Records per durable chunk (and per checkpoint) when reading a file. */
-  QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
-  QOE_CHECKPOINT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('blobcheckpoints'),
-
-  // --- batching and sinks -------------------------------------------------------------------
-  /** `file` (default without a cluster) or `kusto`. */
-  QOE_SINK: z.enum(['file', 'kusto', 'auto']).default('auto'),
-  QOE_BATCH_MAX_RECORDS: int(5000, 1),
-  /** Uncompressed bytes per batch; below 4 MB so one batch fits one streaming-ingest request. */
-  QOE_BATCH_MAX_BYTES: int(3.5 * MiB, 1024),
-  /** Longest a record waits for its batch; default 200 ms with Kusto (fewer, larger ingestion calls), 20 ms with the file sink. */
-  QOE_BATCH_MAX_DELAY_MS: z.union([z.literal(''), z.coerce.number().int().min(0)]).default(''),
-  QOE_SINK_MAX_ATTEMPTS: int(4, 1),
-  QOE_SINK_RETRY_BASE_MS: int(100, 1),
-  QOE_SINK_RETRY_MAX_MS: int(5000, 1),
-  /** Seconds of Retry-After on a 503. */
-  QOE_RETRY_AFTER_SECONDS: int(5, 1),
-  /** File sink: one NDJSON file per table per window of this many seconds. */
-  QOE_FILE_SINK_WINDOW_SECONDS: int(60, 1),
-  /** Dead letters go to a blob container (`blob`) or under the data folder (`file`). */
-  QOE_DEADLETTER_STORE: z.enum(['blob', 'file']).default('blob'),
-  QOE_DEADLETTER_CONTAINER: z.string().default('qoe-deadletter'),
-
-  // --- Kusto (Azure Data Explorer) ----------------------------------------------------------
-  /** Engine URI, e.g. https://mycluster.westeurope.kusto.windows.net. Empty: no cluster. */
-  KUSTO_CLUSTER_URI: z.string().default(''),
-  /** Ingestion (DM) URI; default: the engine URI with `ingest-` prefixed to the host. */
-  KUSTO_INGEST_URI: z.string().default(''),
-  KUSTO_DATABASE: z.string().default('qoe'),
-  /** `managed-streaming` (low latency, falls back to queued by itself) or `queued` (cheapest). */
-  KUSTO_INGEST_MODE: z.enum(['managed-streaming', 'queued']).default('managed-streaming'),
-  /** A fixed bearer token instead of DefaultAzureCredential (tests, or a token minted elsewhere). */
-  KUSTO_ACCESS_TOKEN: z.string().default(''),
-  /** Queued-ingestion status reporting: none, failures, all. */
-  KUSTO_REPORT_STATUS: z.enum(['none', 'failures', 'all']).default('none'),
-
-  // --- anomaly alerting --------------------------------------------------------------------
-  /** When the anomaly timer runs: NCRONTAB with six fields (second minute hour day month day-of-week), UTC. */
-  QOE_ALERT_SCHEDULE: z
-    .string()
-    .trim()
-    .regex(/^(\S+\s+){5}\S+$|^\d{1,2}:\d{2}:\d{2}$/, 'must be an NCRONTAB expression with six fields, e.g. "0 */5 * * * *"')
-    .default('0 */5 * * * *'),
-  /** How far back each run looks for anomalies (minutes); longer than the schedule, so a failed run is caught up by the next. */
-  QOE_ALERT_WINDOW_MINUTES: int(30, 1),
-  /** Time bin of the KPI series (minutes). */
-  QOE_ALERT_BIN_MINUTES: int(5, 1),
-  /** Anomaly score threshold for series_decompose_anomalies (lower = more sensitive). */
-  QOE_ALERT_THRESHOLD: z.coerce.number().positive().default(3),
-  /** Sessions a dimension value needs in a bin before its KPIs can alert. */
-  QOE_ALERT_MIN_SESSIONS: int(20, 0),
-  /** The same KPI and dimension value is not alerted again within this many minutes (0 = every new bin alerts). */
-  QOE_ALERT_QUIET_MINUTES: int(60, 0),
-  QOE_ALERT_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name (3-56 lowercase letters, digits, single hyphens; "-poison" is appended)').default('qoe-alerts'),
-  /** Table of quiet periods and per-target delivery records. */
-  QOE_ALERT_STATE_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('alertstate'),
-  /** Targets; empty = not used. These URLs are secrets: keep them in app settings / Key Vault; they are never logged. */
-  QOE_ALERT_WEBHOOK_URL: webhookUrl,
-  QOE_ALERT_TEAMS_URL: webhookUrl,
-  QOE_ALERT_SLACK_URL: webhookUrl,
-  /** Longest wait for one target to answer (ms); a timeout fails the send, and the queue retries it. */
-  QOE_ALERT_SEND_TIMEOUT_MS: int(10_000, 100),
-  /** Grafana base URL for links in alerts, e.g. https://myqoe.grafana.azure.com (empty: no link). */
-  QOE_GRAFANA_URL: webhookUrl,
-  /** Dashboard the links open, filtered on the alert's dimension value (infra/grafana/qoe-overview.json). */
-  QOE_GRAFANA_DASHBOARD_UID: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('qoe-overview'),
-
-  // --- local host ---------------------------------------------------------------------------
-  QOE_LOCAL_PORT: int(7071, 0),
-  /** Local host only: run every timer function once right after start, then on its schedule. */
-  QOE_LOCAL_RUN_TIMERS_ON_START: bool(false),
-});
+export const settingsSchema = z.object(fields);
 
 export type Settings = z.output<typeof settingsSchema>;
-
-export interface Config {
-  /** Connection string, or '' when the account is reached by identity (storageAccount). */
-  storageConnection: string;
-  storageAccount?: string;
-  /** True when storage is the local emulator, so the local host starts Azurite. */
-  storageIsLocal: boolean;
-  dataDir: string;
-  http: {
-    corsOrigins: string[];
-    maxBodyBytes: number;
-    maxDecodedBytes: number;
-    maxRecordsPerRequest: number;
-    maxStringLength: number;
-    maxUrlLength: number;
-    retryAfterSeconds: number;
-  };
-  clientIp: { header: Settings['QOE_CLIENT_IP_HEADER']; trustedProxyHops: number };
-  enrich: {
-    countryDb: string;
-    cityDb?: string;
-    asnDb?: string;
-    uaCacheSize: number;
-    contentIdRules: z.output<typeof contentIdRule>[];
-    cdnRules: z.output<typeof cdnRule>[];
-  };
-  blob: { containers: string[]; prefixes: string[]; chunkRecords: number; checkpointTable: string };
-  batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
-  retry: { maxAttempts: number; baseMs: number; maxMs: number };
-  sink: 'file' | 'kusto';
-  fileSink: { dir: string; windowSeconds: number };
-  deadLetter: { store: 'blob' | 'file'; container: string; dir: string };
-  kusto: {
-    clusterUri: string;
-    ingestUri: string;
-    database: string;
-    mode: Settings['KUSTO_INGEST_MODE'];
-    accessToken?: string;
-    reportStatus: Settings['KUSTO_REPORT_STATUS'];
-  };
-  localPort: number;
-  /** Local host only. */
-  localRunTimersOnStart: boolean;
-  alerts: {
-    schedule: string;
-    windowMinutes: number;
-    binMinutes: number;
-    threshold: number;
-    minSessions: number;
-    quietMinutes: number;
-    queue: string;
-    stateTable: string;
-    webhookUrl?: string;
-    teamsUrl?: string;
-    slackUrl?: string;
-    sendTimeoutMs: number;
-    grafanaUrl?: string;
-    grafanaDashboardUid: string;
-  };
-}
+type SettingName = keyof typeof fields;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -253,84 +31,262 @@ function ingestUriFor(clusterUri: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
-/** Reads and validates the settings once; throws ConfigError naming every bad setting. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** A section: the settings it reads, the Config keys it provides, and how the one becomes the other. */
+function section<K extends SettingName, T extends object>(
+  settings: readonly K[],
+  provides: readonly (keyof T)[],
+  map: (s: Pick<Settings, K>) => T,
+) {
+  return { settings, provides, map };
+}
+
+const isLocalStorage = (conn: string, account: string) =>
+  !account && (!conn || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(conn));
+const sinkOf = (s: Pick<Settings, 'QOE_SINK' | 'KUSTO_CLUSTER_URI'>): 'file' | 'kusto' => {
+  const cluster = s.KUSTO_CLUSTER_URI.trim();
+  const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
+  if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
+  return sink;
+};
+
+export const sections = {
+  storage: section(
+    ['AzureWebJobsStorage', 'AzureWebJobsStorage__accountName', 'QOE_DATA_DIR'],
+    ['storageConnection', 'storageAccount', 'storageIsLocal', 'dataDir'],
+    (s) => ({
+      /** Connection string, or '' when the account is reached by identity (storageAccount). Neither set: the local emulator. */
+      storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
+      storageAccount: s.AzureWebJobsStorage__accountName || undefined,
+      /** True when storage is the local emulator, so the local host starts Azurite. */
+      storageIsLocal: isLocalStorage(s.AzureWebJobsStorage, s.AzureWebJobsStorage__accountName),
+      dataDir: path.resolve(s.QOE_DATA_DIR),
+    }),
+  ),
+  intake: section(
+    [
+      'QOE_CORS_ORIGINS',
+      'QOE_MAX_BODY_BYTES',
+      'QOE_MAX_DECODED_BYTES',
+      'QOE_MAX_RECORDS_PER_REQUEST',
+      'QOE_MAX_STRING_LENGTH',
+      'QOE_MAX_URL_LENGTH',
+      'QOE_RETRY_AFTER_SECONDS',
+      'QOE_CLIENT_IP_HEADER',
+      'QOE_TRUSTED_PROXY_HOPS',
+    ],
+    ['http', 'clientIp'],
+    (s) => ({
+      http: {
+        corsOrigins: s.QOE_CORS_ORIGINS,
+        maxBodyBytes: s.QOE_MAX_BODY_BYTES,
+        maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
+        maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
+        maxStringLength: s.QOE_MAX_STRING_LENGTH,
+        maxUrlLength: s.QOE_MAX_URL_LENGTH,
+        retryAfterSeconds: s.QOE_RETRY_AFTER_SECONDS,
+      },
+      clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
+    }),
+  ),
+  enrich: section(
+    ['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'],
+    ['enrich'],
+    (s) => ({
+      enrich: {
+        countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
+        cityDb: s.QOE_GEO_CITY_DB || undefined,
+        asnDb: s.QOE_GEO_ASN_DB || undefined,
+        uaCacheSize: s.QOE_UA_CACHE_SIZE,
+        contentIdRules: s.QOE_CONTENT_ID_RULES,
+        cdnRules: s.QOE_CDN_RULES,
+      },
+    }),
+  ),
+  blob: section(['QOE_BLOB_CONTAINERS', 'QOE_BLOB_PREFIXES', 'QOE_BLOB_CHUNK_RECORDS', 'QOE_CHECKPOINT_TABLE'], ['blob'], (s) => ({
+    blob: {
+      containers: s.QOE_BLOB_CONTAINERS,
+      prefixes: s.QOE_BLOB_PREFIXES,
+      chunkRecords: s.QOE_BLOB_CHUNK_RECORDS,
+      checkpointTable: s.QOE_CHECKPOINT_TABLE,
+    },
+  })),
+  ingest: section(
+    [
+      'QOE_SINK',
+      'KUSTO_CLUSTER_URI',
+      'QOE_DATA_DIR',
+      'QOE_BATCH_MAX_RECORDS',
+      'QOE_BATCH_MAX_BYTES',
+      'QOE_BATCH_MAX_DELAY_MS',
+      'QOE_SINK_MAX_ATTEMPTS',
+      'QOE_SINK_RETRY_BASE_MS',
+      'QOE_SINK_RETRY_MAX_MS',
+      'QOE_FILE_SINK_WINDOW_SECONDS',
+      'QOE_DEADLETTER_STORE',
+      'QOE_DEADLETTER_CONTAINER',
+    ],
+    ['sink', 'batch', 'retry', 'fileSink', 'deadLetter'],
+    (s) => {
+      const sink = sinkOf(s);
+      const dataDir = path.resolve(s.QOE_DATA_DIR);
+      return {
+        sink,
+        batch: {
+          maxRecords: s.QOE_BATCH_MAX_RECORDS,
+          maxBytes: s.QOE_BATCH_MAX_BYTES,
+          maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS === '' ? (sink === 'kusto' ? 200 : 20) : s.QOE_BATCH_MAX_DELAY_MS,
+        },
+        retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
+        fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
+        deadLetter: { store: s.QOE_DEADLETTER_STORE, container: s.QOE_DEADLETTER_CONTAINER, dir: path.join(dataDir, 'deadletter') },
+      };
+    },
+  ),
+  kusto: section(
+    ['KUSTO_CLUSTER_URI', 'KUSTO_INGEST_URI', 'KUSTO_DATABASE', 'KUSTO_INGEST_MODE', 'KUSTO_ACCESS_TOKEN', 'KUSTO_REPORT_STATUS'],
+    ['kusto'],
+    (s) => {
+      const cluster = s.KUSTO_CLUSTER_URI.trim();
+      return {
+        kusto: {
+          clusterUri: cluster,
+          ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
+          database: s.KUSTO_DATABASE,
+          mode: s.KUSTO_INGEST_MODE,
+          accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
+          reportStatus: s.KUSTO_REPORT_STATUS,
+        },
+      };
+    },
+  ),
+  alerts: section(
+    [
+      'QOE_ALERT_SCHEDULE',
+      'QOE_ALERT_WINDOW_MINUTES',
+      'QOE_ALERT_BIN_MINUTES',
+      'QOE_ALERT_THRESHOLD',
+      'QOE_ALERT_MIN_SESSIONS',
+      'QOE_ALERT_QUIET_MINUTES',
+      'QOE_ALERT_QUEUE',
+      'QOE_ALERT_STATE_TABLE',
+      'QOE_ALERT_WEBHOOK_URL',
+      'QOE_ALERT_TEAMS_URL',
+      'QOE_ALERT_SLACK_URL',
+      'QOE_ALERT_SEND_TIMEOUT_MS',
+      'QOE_GRAFANA_URL',
+      'QOE_GRAFANA_DASHBOARD_UID',
+    ],
+    ['alerts'],
+    (s) => ({
+      alerts: {
+        schedule: s.QOE_ALERT_SCHEDULE,
+        windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
+        binMinutes: s.QOE_ALERT_BIN_MINUTES,
+        threshold: s.QOE_ALERT_THRESHOLD,
+        minSessions: s.QOE_ALERT_MIN_SESSIONS,
+        quietMinutes: s.QOE_ALERT_QUIET_MINUTES,
+        queue: s.QOE_ALERT_QUEUE,
+        stateTable: s.QOE_ALERT_STATE_TABLE,
+        webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
+        teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
+        slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
+        sendTimeoutMs: s.QOE_ALERT_SEND_TIMEOUT_MS,
+        grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/+$/, '') || undefined,
+        grafanaDashboardUid: s.QOE_GRAFANA_DASHBOARD_UID,
+      },
+    }),
+  ),
+  local: section(['QOE_LOCAL_PORT', 'QOE_LOCAL_RUN_TIMERS_ON_START'], ['localPort', 'localRunTimersOnStart'], (s) => ({
+    localPort: s.QOE_LOCAL_PORT,
+    /** Local host only. */
+    localRunTimersOnStart: s.QOE_LOCAL_RUN_TIMERS_ON_START,
+  })),
+};
+
+export type SectionName = keyof typeof sections;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** The part of Config the named sections provide. */
+export type ConfigOf<N extends SectionName> = UnionToIntersection<ReturnType<(typeof sections)[N]['map']>>;
+export type Config = ConfigOf<SectionName>;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * App Service leaves a Key Vault reference it could not resolve (secret not set yet, or no
+ * access) as its literal text: such a setting counts as not set, so an optional alert target the
+ * operator has not filled in does not read as an invalid URL.
+ */
+const unresolvedKeyVaultReference = (v: string) => /^@Microsoft\.KeyVault\(.*\)$/is.test(v.trim());
+
+/** Validates one section's settings; throws ConfigError naming every bad one. */
+export function loadSection<N extends SectionName>(name: N, env: Env = process.env): ConfigOf<N> {
+  const { settings, map } = sections[name] as unknown as { settings: readonly SettingName[]; map: (s: unknown) => ConfigOf<N> };
+  const mask = Object.fromEntries(settings.map((k) => [k, true])) as Record<SettingName, true>;
   const present = Object.fromEntries(
-    Object.keys(settingsSchema.shape).flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])),
+    settings.flatMap((k) => (env[k] === undefined || unresolvedKeyVaultReference(env[k]) ? [] : [[k, env[k]]])),
   );
-  const parsed = settingsSchema.safeParse(present);
+  const parsed = settingsSchema.pick(mask).safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid settings:\n  ${lines.join('\n  ')}`);
   }
-  const s = parsed.data;
-  const dataDir = path.resolve(s.QOE_DATA_DIR);
-  const cluster = s.KUSTO_CLUSTER_URI.trim();
-  const sink = s.QOE_SINK === 'auto' ? (cluster ? 'kusto' : 'file') : s.QOE_SINK;
-  if (sink === 'kusto' && !cluster) throw new ConfigError('invalid settings:\n  QOE_SINK=kusto needs KUSTO_CLUSTER_URI');
-  return {
-    // Neither set: the local emulator, so `npm start` works on embedded defaults.
-    storageConnection: s.AzureWebJobsStorage || (s.AzureWebJobsStorage__accountName ? '' : 'UseDevelopmentStorage=true'),
-    storageAccount: s.AzureWebJobsStorage__accountName || undefined,
-    storageIsLocal: !s.AzureWebJobsStorage__accountName && (!s.AzureWebJobsStorage || /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AzureWebJobsStorage)),
-    dataDir,
-    http: {
-      corsOrigins: s.QOE_CORS_ORIGINS,
-      maxBodyBytes: s.QOE_MAX_BODY_BYTES,
-      maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
-      maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
-      maxStringLength: s.QOE_MAX_STRING_LENGTH,
-      maxUrlLength: s.QOE_MAX_URL_LENGTH,
-      retryAfterSeconds: s.QOE_RETRY_AFTER_SECONDS,
-    },
-    clientIp: { header: s.QOE_CLIENT_IP_HEADER, trustedProxyHops: s.QOE_TRUSTED_PROXY_HOPS },
-    enrich: {
-      countryDb: s.QOE_GEO_COUNTRY_DB || defaultCountryDb(),
-      cityDb: s.QOE_GEO_CITY_DB || undefined,
-      asnDb: s.QOE_GEO_ASN_DB || undefined,
-      uaCacheSize: s.QOE_UA_CACHE_SIZE,
-      contentIdRules: s.QOE_CONTENT_ID_RULES,
-      cdnRules: s.QOE_CDN_RULES,
-    },
-    blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
-    batch: {
-      maxRecords: s.QOE_BATCH_MAX_RECORDS,
-      maxBytes: s.QOE_BATCH_MAX_BYTES,
-      maxDelayMs: s.QOE_BATCH_MAX_DELAY_MS === '' ? (sink === 'kusto' ? 200 : 20) : s.QOE_BATCH_MAX_DELAY_MS,
-    },
-    retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
-    sink,
-    fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
-    deadLetter: {
-      store: s.QOE_DEADLETTER_STORE,
-      container: s.QOE_DEADLETTER_CONTAINER,
-      dir: path.join(dataDir, 'deadletter'),
-    },
-    kusto: {
-      clusterUri: cluster,
-      ingestUri: s.KUSTO_INGEST_URI.trim() || (cluster ? ingestUriFor(cluster) : ''),
-      database: s.KUSTO_DATABASE,
-      mode: s.KUSTO_INGEST_MODE,
-      accessToken: s.KUSTO_ACCESS_TOKEN || undefined,
-      reportStatus: s.KUSTO_REPORT_STATUS,
-    },
-    localPort: s.QOE_LOCAL_PORT,
-    localRunTimersOnStart: s.QOE_LOCAL_RUN_TIMERS_ON_START,
-    alerts: {
-      schedule: s.QOE_ALERT_SCHEDULE,
-      windowMinutes: s.QOE_ALERT_WINDOW_MINUTES,
-      binMinutes: s.QOE_ALERT_BIN_MINUTES,
-      threshold: s.QOE_ALERT_THRESHOLD,
-      minSessions: s.QOE_ALERT_MIN_SESSIONS,
-      quietMinutes: s.QOE_ALERT_QUIET_MINUTES,
-      queue: s.QOE_ALERT_QUEUE,
-      stateTable: s.QOE_ALERT_STATE_TABLE,
-      webhookUrl: s.QOE_ALERT_WEBHOOK_URL || undefined,
-      teamsUrl: s.QOE_ALERT_TEAMS_URL || undefined,
-      slackUrl: s.QOE_ALERT_SLACK_URL || undefined,
-      sendTimeoutMs: s.QOE_ALERT_SEND_TIMEOUT_MS,
-      grafanaUrl: s.QOE_GRAFANA_URL.replace(/\/+$/, '') || undefined,
-      grafanaDashboardUid: s.QOE_GRAFANA_DASHBOARD_UID,
-    },
-  };
+  return map(parsed.data);
+}
+
+/** Reads and validates every section at once; throws ConfigError naming every bad setting. For CLIs and tests. */
+export function loadConfig(env: Env = process.env): Config {
+  const errors: string[] = [];
+  const parts = (Object.keys(sections) as SectionName[]).map((name) => {
+    try {
+      return loadSection(name, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(
+        ...err.message
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim()),
+      );
+      return {};
+    }
+  });
+  if (errors.length) throw new ConfigError(`invalid settings:\n  ${[...new Set(errors)].join('\n  ')}`);
+  return Object.assign({}, ...parts) as Config;
+}
+
+/**
+ * The same Config, each section read and validated when one of its keys is first used: a function
+ * touches only its own sections, so a bad setting elsewhere cannot stop it. The ConfigError of a
+ * bad section is thrown at that first use (and again at every later one).
+ */
+export function lazyConfig(env: Env = process.env): Config {
+  const config = {};
+  for (const name of Object.keys(sections) as SectionName[]) {
+    for (const key of sections[name].provides as readonly string[]) {
+      Object.defineProperty(config, key, {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const values = loadSection(name, env) as Record<string, unknown>;
+          for (const k of sections[name].provides as readonly string[])
+            Object.defineProperty(config, k, { value: values[k], enumerable: true, writable: false });
+          return values[key];
+        },
+      });
+    }
+  }
+  return config as Config;
+}
+
+/**
+ * The value of a `%SETTING%` binding expression, as the Functions host resolves it from app
+ * settings, validated by the schema (and its default when unset, which the local host uses).
+ */
+export function bindingSetting(name: string, env: Env = process.env): string {
+  if (!(name in fields)) throw new ConfigError(`%${name}% is not a setting src/config.ts declares`);
+  const field = fields[name as SettingName] as z.ZodType;
+  const raw = env[name];
+  const parsed = field.safeParse(raw === undefined || unresolvedKeyVaultReference(raw) ? undefined : raw);
+  if (!parsed.success) throw new ConfigError(`invalid settings:\n  ${name}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return String(parsed.data);
 }

@@ -9,8 +9,10 @@ param skuName string
 param skuTier string
 @minValue(1)
 param capacity int
+@description('Log Analytics workspace for ingestion results (failed, succeeded, batching).')
+param workspaceId string
 
-resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = if (create) {
+resource cluster 'Microsoft.Kusto/clusters@2025-02-14' = if (create) {
   name: name
   location: location
   tags: tags
@@ -29,11 +31,33 @@ resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = if (create) {
   }
 }
 
-resource existingCluster 'Microsoft.Kusto/clusters@2024-04-13' existing = if (!create) {
+resource existingCluster 'Microsoft.Kusto/clusters@2025-02-14' existing = if (!create) {
   name: name
 }
 
+// On a new or an existing cluster: one more diagnostic setting is additive.
+resource clusterForDiagnostics 'Microsoft.Kusto/clusters@2025-02-14' existing = {
+  name: name
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'qoe-to-log-analytics'
+  scope: clusterForDiagnostics
+  dependsOn: [cluster]
+  properties: {
+    workspaceId: workspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      { category: 'FailedIngestion', enabled: true }
+      { category: 'SucceededIngestion', enabled: true }
+      { category: 'IngestionBatching', enabled: true }
+    ]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
 output name string = name
-output location string = create ? cluster.location : existingCluster.location
-output uri string = create ? cluster.properties.uri : existingCluster.properties.uri
-output ingestUri string = create ? cluster.properties.dataIngestionUri : existingCluster.properties.dataIngestionUri
+output id string = clusterForDiagnostics.id
+output location string = create ? cluster!.location : existingCluster!.location
+output uri string = create ? cluster!.properties.uri : existingCluster!.properties.uri
+output ingestUri string = create ? cluster!.properties.dataIngestionUri : existingCluster!.properties.dataIngestionUri

@@ -10,15 +10,20 @@ param location string
 param softDeletePeriod string
 @description('ISO 8601 duration data stays in hot cache, e.g. P31D.')
 param hotCachePeriod string
-param functionPrincipalId string
-@description('Empty when Grafana is not deployed.')
+@description('Client (application) id of the app\'s user-assigned identity.')
+param functionClientId string
+@description('Resource id of that identity (compile-time known: names the assignments).')
+param functionIdentityId string
+@description('Grant Grafana\'s identity Viewer (true when this template deploys Managed Grafana).')
+param grantGrafana bool
+@description('Principal id of Grafana\'s identity (used when grantGrafana).')
 param grafanaPrincipalId string
 
-resource cluster 'Microsoft.Kusto/clusters@2024-04-13' existing = {
+resource cluster 'Microsoft.Kusto/clusters@2025-02-14' existing = {
   name: clusterName
 }
 
-resource newDatabase 'Microsoft.Kusto/clusters/databases@2024-04-13' = if (create) {
+resource newDatabase 'Microsoft.Kusto/clusters/databases@2025-02-14' = if (create) {
   parent: cluster
   name: databaseName
   location: location
@@ -29,39 +34,39 @@ resource newDatabase 'Microsoft.Kusto/clusters/databases@2024-04-13' = if (creat
   }
 }
 
-resource database 'Microsoft.Kusto/clusters/databases@2024-04-13' existing = {
+resource database 'Microsoft.Kusto/clusters/databases@2025-02-14' existing = {
   parent: cluster
   name: databaseName
 }
 
 // The service applies principal changes on one database one at a time, so these are chained.
-resource functionIngestor 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-04-13' = {
+resource functionIngestor 'Microsoft.Kusto/clusters/databases/principalAssignments@2025-02-14' = {
   parent: database
-  name: guid(database.id, functionPrincipalId, 'Ingestor')
+  name: guid(database.id, functionIdentityId, 'Ingestor')
   dependsOn: [newDatabase]
   properties: {
-    principalId: functionPrincipalId
+    principalId: functionClientId
     principalType: 'App'
     role: 'Ingestor'
     tenantId: tenant().tenantId
   }
 }
 
-resource functionViewer 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-04-13' = {
+resource functionViewer 'Microsoft.Kusto/clusters/databases/principalAssignments@2025-02-14' = {
   parent: database
-  name: guid(database.id, functionPrincipalId, 'Viewer')
+  name: guid(database.id, functionIdentityId, 'Viewer')
   dependsOn: [functionIngestor]
   properties: {
-    principalId: functionPrincipalId
+    principalId: functionClientId
     principalType: 'App'
     role: 'Viewer'
     tenantId: tenant().tenantId
   }
 }
 
-resource grafanaViewer 'Microsoft.Kusto/clusters/databases/principalAssignments@2024-04-13' = if (!empty(grafanaPrincipalId)) {
+resource grafanaViewer 'Microsoft.Kusto/clusters/databases/principalAssignments@2025-02-14' = if (grantGrafana) {
   parent: database
-  name: guid(database.id, grafanaPrincipalId, 'Viewer')
+  name: guid(database.id, 'grafana', 'Viewer')
   dependsOn: [functionViewer]
   properties: {
     principalId: grafanaPrincipalId

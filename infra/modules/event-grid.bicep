@@ -10,7 +10,8 @@ param topicName string
 @description('Region of the storage account: a system topic lives where its source does.')
 param location string
 param storageAccountName string
-param functionAppId string
+@description('Function App name (same resource group).')
+param functionAppName string
 @description('Name the Event Grid trigger is registered under (app.eventGrid in src/functions/).')
 param blobFunctionName string
 param landingContainerNames array
@@ -20,6 +21,8 @@ param deploySubscription bool
 param maxDeliveryAttempts int
 param eventTimeToLiveInMinutes int
 param tags object
+@description('Log Analytics workspace for delivery failures and the topic\'s metrics (dropped and dead-lettered events).')
+param workspaceId string
 
 var landingSubjectPrefixes = [for c in landingContainerNames: '/blobServices/default/containers/${c}/']
 
@@ -27,7 +30,7 @@ var roles = {
   blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 }
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource account 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
 
@@ -42,12 +45,12 @@ resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' existing = {
   parent: account
   name: 'default'
 }
 
-resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' existing = {
   parent: blobService
   name: eventGridDeadLetterContainerName
 }
@@ -70,7 +73,7 @@ resource blobCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-0
     destination: {
       endpointType: 'AzureFunction'
       properties: {
-        resourceId: '${functionAppId}/functions/${blobFunctionName}'
+        resourceId: resourceId('Microsoft.Web/sites/functions', functionAppName, blobFunctionName)
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -104,5 +107,18 @@ resource blobCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-0
   }
 }
 
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: topic
+  properties: {
+    workspaceId: workspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [{ category: 'DeliveryFailures', enabled: true }]
+    // DroppedEventCount, DeadLetteredCount, DeliveryAttemptFailCount, ...
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
 output topicName string = topic.name
+output topicId string = topic.id
 output subscriptionDeployed bool = deploySubscription

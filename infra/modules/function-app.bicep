@@ -1,19 +1,26 @@
-// The Function App on the Flex Consumption plan (Linux, Node.js 22), with a system-assigned
-// identity and one app setting for every setting src/config.ts declares.
-//
-// Role definitions used here (built-in; checked against the table in test/infra/bicep.test.ts):
-// 3913510d-42f4-4e42-8a64-420c390055eb  Monitoring Metrics Publisher
+// The Function App on the Flex Consumption plan (Linux, Node.js 22) running as a user-assigned
+// identity whose roles are granted before this module runs (main.bicep orders it after them), with
+// one app setting for every setting src/config.ts declares. Values operators own (alert target
+// URLs, the Grafana URL) are Key Vault references: the template never holds or overwrites them.
+// Logs and metrics go to the Log Analytics workspace.
 
 param name string
 param planName string
 param location string
 param tags object
 
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+@description('Its client id (DefaultAzureCredential, the host storage connection, Application Insights).')
+param identityClientId string
+
 param storageAccountName string
 param storageBlobEndpoint string
 param deploymentContainerName string
-param appInsightsName string
 param appInsightsConnectionString string
+param workspaceId string
+@description('Key Vault the operator-set values live in (see docs/deploy.md).')
+param keyVaultName string
 
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
@@ -28,6 +35,8 @@ param alwaysReadyHttpInstances int
 
 // --- settings the app reads (src/config.ts) --------------------------------------------------
 param corsOrigins string
+@description('Largest request body, bytes: the app\'s cap (QOE_MAX_BODY_BYTES) and the host\'s (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).')
+param maxBodyBytes int
 param clientIpHeader string
 param trustedProxyHops int
 param contentIdRules string
@@ -40,18 +49,14 @@ param kustoClusterUri string
 param kustoIngestUri string
 param kustoDatabaseName string
 param kustoIngestMode string
-@description('Extra or changed app settings, merged over the ones below (e.g. tuned batch limits).')
 @description('Queue the anomaly timer fills and the notifier reads (QOE_ALERT_QUEUE).')
 param alertQueueName string
-@description('Grafana endpoint for links in alerts (QOE_GRAFANA_URL); empty without Managed Grafana.')
-param grafanaUrl string
+@description('Table of alert quiet periods and deliveries (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string
+@description('Extra or changed app settings, merged over the ones below (e.g. tuned batch limits).')
 param appSettingOverrides object
 
-var roles = {
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
-}
-
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -65,57 +70,30 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-resource site 'Microsoft.Web/sites@2024-04-01' = {
-  name: name
-  location: location
-  tags: tags
-  kind: 'functionapp,linux'
-  identity: { type: 'SystemAssigned' }
-  properties: {
-    serverFarmId: plan.id
-    httpsOnly: true
-    siteConfig: {
-      minTlsVersion: '1.2'
-      // No platform CORS: the app answers preflights itself from QOE_CORS_ORIGINS, and platform
-      // CORS would answer them first.
-    }
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: '${storageBlobEndpoint}${deploymentContainerName}'
-          authentication: { type: 'SystemAssignedIdentity' }
-        }
-      }
-      scaleAndConcurrency: {
-        maximumInstanceCount: maximumInstanceCount
-        instanceMemoryMB: instanceMemoryMB
-        // Beacons wait up to QOE_BATCH_MAX_DELAY_MS for a group commit, so many requests per
-        // instance share one Kusto call; the default concurrency would scale out instead.
-        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
-        alwaysReady: alwaysReadyHttpInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyHttpInstances }] : []
-      }
-      runtime: { name: 'node', version: '22' }
-    }
-  }
-}
+/** A Key Vault reference App Service resolves with the app's identity (keyVaultReferenceIdentity). */
+func secretRef(vault string, secret string) string => '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})'
 
 // Every key of settingsSchema in src/config.ts, plus what the host needs. Flex Consumption takes
 // the runtime from functionAppConfig: FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are
 // not app settings there.
 var appSettings = {
-  // Host storage by identity. The app's AzureWebJobsStorage (a connection string) is left unset:
-  // see "Deploy to Azure" in README.md for what that means for the app today.
+  // Host and app storage by identity (the app's AzureWebJobsStorage connection string stays unset).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // DefaultAzureCredential (storage, Data Explorer) picks the user-assigned identity by this.
+  AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The host buffers a request body before the app sees it (default limit 100 MB): cap it at the
+  // app's own limit, so an oversized POST is refused before it is held in memory.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxBodyBytes)
 
   // Flex Consumption instances can write under /tmp only.
   QOE_DATA_DIR: '/tmp/qoe'
 
   QOE_CORS_ORIGINS: corsOrigins
-  QOE_MAX_BODY_BYTES: '1048576'
+  QOE_MAX_BODY_BYTES: string(maxBodyBytes)
   QOE_MAX_DECODED_BYTES: '8388608'
   QOE_MAX_RECORDS_PER_REQUEST: '1000'
   QOE_MAX_STRING_LENGTH: '1024'
@@ -156,8 +134,7 @@ var appSettings = {
   KUSTO_ACCESS_TOKEN: ''
   KUSTO_REPORT_STATUS: 'none'
 
-  // Anomaly alerting. Webhook URLs are secrets: set them afterwards (or as Key Vault references),
-  // never in this file; empty means "target not used".
+  // Anomaly alerting. The schedule and queue are read by the host too (%SETTING% bindings).
   QOE_ALERT_SCHEDULE: '0 */5 * * * *'
   QOE_ALERT_WINDOW_MINUTES: '30'
   QOE_ALERT_BIN_MINUTES: '5'
@@ -165,12 +142,13 @@ var appSettings = {
   QOE_ALERT_MIN_SESSIONS: '20'
   QOE_ALERT_QUIET_MINUTES: '60'
   QOE_ALERT_QUEUE: alertQueueName
-  QOE_ALERT_STATE_TABLE: 'alertstate'
-  QOE_ALERT_WEBHOOK_URL: ''
-  QOE_ALERT_TEAMS_URL: ''
-  QOE_ALERT_SLACK_URL: ''
+  QOE_ALERT_STATE_TABLE: alertStateTableName
+  // Operator-set, in Key Vault (docs/deploy.md). A secret not set yet reads as "not set".
+  QOE_ALERT_WEBHOOK_URL: secretRef(keyVaultName, 'qoe-alert-webhook-url')
+  QOE_ALERT_TEAMS_URL: secretRef(keyVaultName, 'qoe-alert-teams-url')
+  QOE_ALERT_SLACK_URL: secretRef(keyVaultName, 'qoe-alert-slack-url')
   QOE_ALERT_SEND_TIMEOUT_MS: '10000'
-  QOE_GRAFANA_URL: grafanaUrl
+  QOE_GRAFANA_URL: secretRef(keyVaultName, 'qoe-grafana-url')
   QOE_GRAFANA_DASHBOARD_UID: 'qoe-overview'
 
   // Only the local host listens on it; listed so every setting has its value here.
@@ -178,28 +156,57 @@ var appSettings = {
   QOE_LOCAL_RUN_TIMERS_ON_START: 'false'
 }
 
-resource siteAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
-  parent: site
-  name: 'appsettings'
-  properties: union(appSettings, appSettingOverrides)
-}
-
-resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
-  name: appInsightsName
-}
-
-// Telemetry with Entra auth (local auth is off on the component).
-resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(appInsights.id, site.id, roles.monitoringMetricsPublisher)
-  scope: appInsights
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
-    principalId: site.identity.principalId
-    principalType: 'ServicePrincipal'
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      // No platform CORS: the app answers preflights itself from QOE_CORS_ORIGINS, and platform
+      // CORS would answer them first.
+      // Settings are part of the site, so it starts with them (no restart after a separate write).
+      appSettings: [for s in items(union(appSettings, appSettingOverrides)): { name: s.key, value: s.value }]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+        // Beacons wait up to QOE_BATCH_MAX_DELAY_MS for a group commit, so many requests per
+        // instance share one Kusto call; the default concurrency would scale out instead.
+        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyHttpInstances }] : []
+      }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: workspaceId
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
   }
 }
 
 output id string = site.id
 output name string = site.name
-output principalId string = site.identity.principalId
 output defaultHostName string = site.properties.defaultHostName

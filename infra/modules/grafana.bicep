@@ -8,7 +8,7 @@ param tags object
 param skuName string
 param grafanaMajorVersion string
 
-resource grafana 'Microsoft.Dashboard/grafana@2024-10-01' = {
+resource grafana 'Microsoft.Dashboard/grafana@2025-08-01' = {
   name: name
   location: location
   tags: tags

@@ -9,12 +9,17 @@
 // 0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3  Storage Table Data Contributor
 
 param storageAccountName string
+@description('Principal (object) id of the app identity.')
 param principalId string
+@description('Resource id of that identity (compile-time known: names the role assignments).')
+param identityId string
 param landingContainerNames array
 param deadLetterContainerName string
 param deploymentContainerName string
 param alertQueueName string
 param checkpointTableName string
+@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string
 
 var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets', deploymentContainerName]
 var alertQueueNames = [alertQueueName, '${alertQueueName}-poison']
@@ -27,18 +32,18 @@ var roles = {
   tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource account 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' existing = {
   parent: account
   name: 'default'
 }
 
 // The Functions host documents Storage Blob Data Owner for identity-based AzureWebJobsStorage
 // (leases, keys, deployment package); here it covers the host's containers only.
-resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' existing = [
   for c in hostContainerNames: {
     parent: blobService
     name: c
@@ -47,7 +52,7 @@ resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
 
 resource hostOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for i in range(0, length(hostContainerNames)): {
-    name: guid(hostContainers[i].id, principalId, roles.blobDataOwner)
+    name: guid(hostContainers[i].id, identityId, roles.blobDataOwner)
     scope: hostContainers[i]
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDataOwner)
@@ -58,7 +63,7 @@ resource hostOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 // Landing containers: the function only reads what third parties drop.
-resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' existing = [
   for c in landingContainerNames: {
     parent: blobService
     name: c
@@ -67,7 +72,7 @@ resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2023
 
 resource landingReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for i in range(0, length(landingContainerNames)): {
-    name: guid(landing[i].id, principalId, roles.blobDataReader)
+    name: guid(landing[i].id, identityId, roles.blobDataReader)
     scope: landing[i]
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDataReader)
@@ -78,13 +83,13 @@ resource landingReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 // Dead letters: written by the app, listed and removed by deadletter:replay.
-resource deadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+resource deadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' existing = {
   parent: blobService
   name: deadLetterContainerName
 }
 
 resource deadLetterContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(deadLetter.id, principalId, roles.blobDataContributor)
+  name: guid(deadLetter.id, identityId, roles.blobDataContributor)
   scope: deadLetter
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDataContributor)
@@ -95,12 +100,12 @@ resource deadLetterContributor 'Microsoft.Authorization/roleAssignments@2022-04-
 
 // Alerts: send and receive on the alert queue and its poison queue. Contributor (not Sender plus
 // Processor) because the Functions queue extension calls CreateIfNotExists on both queues.
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' existing = {
   parent: account
   name: 'default'
 }
 
-resource alertQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+resource alertQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' existing = [
   for q in alertQueueNames: {
     parent: queueService
     name: q
@@ -109,7 +114,7 @@ resource alertQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 
 resource alertQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for i in range(0, length(alertQueueNames)): {
-    name: guid(alertQueues[i].id, principalId, roles.queueDataContributor)
+    name: guid(alertQueues[i].id, identityId, roles.queueDataContributor)
     scope: alertQueues[i]
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.queueDataContributor)
@@ -120,27 +125,24 @@ resource alertQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-
 ]
 
 // Blob checkpoints: read and upsert entities in the one table.
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' existing = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-06-01' existing = {
   parent: account
   name: 'default'
 }
 
-resource checkpointTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+resource checkpointTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-01' existing = {
   parent: tableService
   name: checkpointTableName
 }
 
-@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
-param alertStateTableName string = 'alertstate'
-
-resource alertStateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+resource alertStateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-01' existing = {
   parent: tableService
   name: alertStateTableName
 }
 
 // Alert quiet periods: read and upsert entities in their one table.
 resource alertStateContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(alertStateTable.id, principalId, roles.tableDataContributor)
+  name: guid(alertStateTable.id, identityId, roles.tableDataContributor)
   scope: alertStateTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)
@@ -150,7 +152,7 @@ resource alertStateContributor 'Microsoft.Authorization/roleAssignments@2022-04-
 }
 
 resource checkpointContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(checkpointTable.id, principalId, roles.tableDataContributor)
+  name: guid(checkpointTable.id, identityId, roles.tableDataContributor)
   scope: checkpointTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)

@@ -26,7 +26,13 @@ param alertQueueName string
 @description('Table of blob checkpoints (QOE_CHECKPOINT_TABLE).')
 param checkpointTableName string
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
+param alertStateTableName string
+
+@description('Log Analytics workspace the storage logs go to (writes and deletes: poison queue and dead-letter alerts read them).')
+param workspaceId string
+
+resource account 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
   tags: tags
@@ -46,7 +52,7 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' = {
   parent: account
   name: 'default'
   properties: {
@@ -56,7 +62,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
-resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = [
   for c in landingContainerNames: {
     parent: blobService
     name: c
@@ -64,26 +70,26 @@ resource landing 'Microsoft.Storage/storageAccounts/blobServices/containers@2023
   }
 ]
 
-resource deadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
   parent: blobService
   name: deadLetterContainerName
   properties: { publicAccess: 'None' }
 }
 
-resource eventGridDeadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource eventGridDeadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
   parent: blobService
   name: eventGridDeadLetterContainerName
   properties: { publicAccess: 'None' }
 }
 
-resource deploymentPackage 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentPackage 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
   parent: blobService
   name: deploymentContainerName
   properties: { publicAccess: 'None' }
 }
 
 // The host's own containers exist up front so its role can be scoped to them instead of the account.
-resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = [
   for c in ['azure-webjobs-hosts', 'azure-webjobs-secrets']: {
     parent: blobService
     name: c
@@ -91,36 +97,68 @@ resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 ]
 
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' = {
   parent: account
   name: 'default'
 }
 
 // The poison queue is created here too: the Functions queue extension creates it on first use,
 // which a role scoped to the queues could not do.
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [
   for q in [alertQueueName, '${alertQueueName}-poison']: {
     parent: queueService
     name: q
   }
 ]
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-06-01' = {
   parent: account
   name: 'default'
 }
 
-resource checkpoints 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource checkpoints 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-01' = {
   parent: tableService
   name: checkpointTableName
 }
 
-@description('Table of alert quiet periods (QOE_ALERT_STATE_TABLE).')
-param alertStateTableName string = 'alertstate'
-
-resource alertState 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource alertState 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-01' = {
   parent: tableService
   name: alertStateTableName
+}
+
+// Writes and deletes only: reads (queue polling, blob downloads) would cost more than they tell.
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: workspaceId
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+var serviceLogs = {
+  workspaceId: workspaceId
+  logAnalyticsDestinationType: 'Dedicated'
+  logs: [{ category: 'StorageWrite', enabled: true }, { category: 'StorageDelete', enabled: true }]
+  metrics: [{ category: 'Transaction', enabled: true }]
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: serviceLogs
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: queueService
+  properties: serviceLogs
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: serviceLogs
 }
 
 output id string = account.id

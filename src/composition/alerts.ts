@@ -1,5 +1,5 @@
 // Alerting's composition root (beside the app's, src/composition/app.ts): what the alerting functions share, built once per process from the one Config.
-import { loadConfig, type Config } from '../config.js';
+import { lazyConfig, type Config } from '../config.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { storageFromConfig } from '../storage.js';
 import { configuredTargets, type Target } from '../alerts/notify/deliver.js';
@@ -30,8 +30,9 @@ export function createAlertServices(config: Config): AlertServices {
 
 let shared: AlertServices | undefined;
 
+/** Reads only the settings alerting uses (storage, Kusto, alerts): a ConfigError names the bad ones. */
 export function getAlertServices(): AlertServices {
-  shared ??= createAlertServices(loadConfig());
+  shared ??= createAlertServices(lazyConfig());
   return shared;
 }
 

@@ -1,6 +1,6 @@
 // The app's composition root: builds the shared pipeline once per process from the one Config.
 // (Alerting has its own, beside it.)
-import { loadConfig, type Config } from '../config.js';
+import { lazyConfig, type Config } from '../config.js';
 import { Enricher } from '../enrich/enricher.js';
 import { GroupCommitBatcher, type BatcherLog } from '../ingest/batcher.js';
 import { TableCheckpointStore, type CheckpointStore } from '../ingest/checkpoints.js';
@@ -52,7 +52,8 @@ let shared: Promise<Services> | undefined;
 
 /** The process-wide services, built on first use (function instances reuse them across invocations). */
 export function getServices(): Promise<Services> {
-  shared ??= createServices(loadConfig()).catch((err) => {
+  // lazyConfig: only the sections the pipeline reads are validated, so a bad alert setting leaves intake serving.
+  shared ??= createServices(lazyConfig()).catch((err) => {
     shared = undefined; // a bad setting fixed by a restart of the host should not stick
     throw err;
   });

@@ -1,15 +1,17 @@
 // Every 5 minutes (QOE_ALERT_SCHEDULE): detect session-KPI anomalies in Data Explorer, name their
-// root cause, queue one alert per incident for the notifier, store the new anomalies in
-// QoeAnomalies (src/alerts/detect-incidents.ts).
+// root cause, queue one alert per incident, store the new anomalies in QoeAnomalies (detect-incidents.ts).
+// The schedule is a %SETTING% expression the host resolves: nothing is read at import, so a bad
+// alert setting cannot stop the other functions from being indexed.
 import { app } from '@azure/functions';
 import { detectIncidentsAndQueue } from '../alerts/detect-incidents.js';
 import { getAlertServices } from '../composition/alerts.js';
-import { loadConfig } from '../config.js';
+import { alertServicesOrOff } from './alerting-settings.js';
 
 app.timer('anomalyTimer', {
-  schedule: loadConfig().alerts.schedule,
+  schedule: '%QOE_ALERT_SCHEDULE%',
   handler: async (_timer, context) => {
-    const s = getAlertServices();
+    const s = alertServicesOrOff(getAlertServices, (line) => context.error(`anomalyTimer: ${line}`));
+    if (!s) return;
     if (!s.store) return void context.log('anomalyTimer: no Data Explorer cluster configured (KUSTO_CLUSTER_URI): nothing to query');
     if (!s.targets.length)
       context.warn(

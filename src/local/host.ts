@@ -13,6 +13,8 @@ import { format } from 'node:util';
 import funcs from '@azure/functions';
 import type { HttpResponseInit, InvocationContextInit } from '@azure/functions';
 import { getRegistrations, type Binding, type Registration } from './functions-core.js';
+import { resolveBindingExpression } from './binding-expressions.js';
+import { answerRuntimeRequest, isRuntimePath } from './runtime-endpoints.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = funcs;
 
@@ -152,22 +154,37 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p);
-    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    void p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
     return p;
   };
 
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
+    const tooLarge = () => void res.writeHead(413, { connection: 'close' }).end();
+    if (isRuntimePath(url.pathname)) {
+      if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
+      const body = await readBody(req, maxBody);
+      if (!body) return tooLarge();
+      const answer = await answerRuntimeRequest(
+        { method, url, headers: req.headers, body },
+        { registrations, invoke: (name, input, meta) => invoke(name, input, meta), log },
+      );
+      if (answer)
+        return void res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {}).end(answer.body);
+    }
     const matches = routes.flatMap((r) => {
       const m = r.pattern.exec(url.pathname);
       return m ? [{ r, m }] : [];
     });
-    if (matches.length === 0) return void res.writeHead(404).end();
+    // A known route with a method it does not list is a 404 with no body, as the real host answers
+    // it (routing happens before any function: Azure/azure-functions-host#10098).
     const hit = matches.find((x) => x.r.methods.has(method));
-    if (!hit) return void res.writeHead(405, { allow: [...matches[0]!.r.methods].join(', ') }).end();
+    if (!hit) return void res.writeHead(404).end();
 
-    const tooLarge = () => void res.writeHead(413, { connection: 'close' }).end();
     if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
     const body = await readBody(req, maxBody);
     if (!body) return tooLarge();
@@ -192,6 +209,12 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     }
   };
 
+  function invoke(name: string, triggerInput: unknown, triggerMetadata?: Record<string, unknown>): Promise<unknown> {
+    const reg = registrations.find((r) => r.name === name);
+    if (!reg) return Promise.reject(new Error(`no function named ${name}`));
+    return track(Promise.resolve().then(() => reg.handler(triggerInput, contextFor(reg, log, triggerMetadata))));
+  }
+
   const server = http.createServer((req, res) => {
     void track(
       serve(req, res).catch((err: unknown) => {
@@ -212,11 +235,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     url: `http://localhost:${port}`,
     port,
     registrations,
-    async invoke(name, triggerInput, triggerMetadata) {
-      const reg = registrations.find((r) => r.name === name);
-      if (!reg) throw new Error(`no function named ${name}`);
-      return track(Promise.resolve().then(() => reg.handler(triggerInput, contextFor(reg, log, triggerMetadata))));
-    },
+    invoke,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -231,8 +250,15 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
 export function describeFunctions(host: LocalHost, prefix = 'api'): string[] {
   return host.registrations.map((r) => {
     const type = r.trigger.type.toLowerCase();
-    if (type === 'timertrigger') return `${r.name}: timerTrigger (${String(r.trigger.schedule)})`;
-    if (type === 'queuetrigger') return `${r.name}: queueTrigger (${String(r.trigger.queueName)})`;
+    const resolved = (v: unknown) => {
+      try {
+        return resolveBindingExpression(v);
+      } catch {
+        return `${String(v)}: invalid setting, not started`;
+      }
+    };
+    if (type === 'timertrigger') return `${r.name}: timerTrigger (${resolved(r.trigger.schedule)})`;
+    if (type === 'queuetrigger') return `${r.name}: queueTrigger (${resolved(r.trigger.queueName)})`;
     if (!isHttp(r)) return `${r.name}: ${r.trigger.type}`;
     const path = [prefix.replace(/^\/+|\/+$/g, ''), routeOf(r)].filter(Boolean).join('/');
     return `${r.name}: [${methodsOf(r).join(',')}] ${host.url}/${path}`;

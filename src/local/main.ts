@@ -2,7 +2,7 @@
 // local.settings.json like `func start`, starts Azurite when storage is local, loads the same
 // function registrations the Azure host sees and serves them on http://localhost:7071.
 import path from 'node:path';
-import { loadConfig } from '../config.js';
+import { lazyConfig } from '../config.js';
 import { emulatorPorts, isPortOpen, startAzurite, type Azurite } from './azurite.js';
 import { getRegistrations, installFunctionsCore, runAppHooks } from './functions-core.js';
 import { startLocalEventGrid } from './event-grid.js';
@@ -27,7 +27,9 @@ async function ensureAzurite(connectionString: string, dataDir: string): Promise
 
 async function main(): Promise<void> {
   const fromFile = await applyLocalSettings();
-  const config = loadConfig();
+  // Each section is validated when first used: a bad alert setting leaves intake serving (the
+  // alerting functions log why they are off), a bad intake setting stops the start below.
+  const config = lazyConfig();
   const azurite = config.storageIsLocal ? await ensureAzurite(config.storageConnection, config.dataDir) : undefined;
 
   // Before the app's first `app.*` call: @azure/functions looks for the core only once.
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
   if (eventGrid) {
     // the first scan starts now rather than in a second, and creates the watched containers
     void eventGrid.poll().catch((err: Error) => console.log(`[event-grid] first poll failed: ${err.message}`));
-    console.log(`\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`);
+    console.log(
+      `\nLocal Event Grid: BlobCreated for new blobs in ${config.blob.containers.join(', ')} (polled every second; delivered eTags in ${path.join(config.dataDir, 'event-grid.json')})`,
+    );
   }
   const storage = storageFromConfig(config);
   const triggers = startLocalTriggers({
@@ -68,9 +72,12 @@ async function main(): Promise<void> {
   });
   const timers = Object.entries(triggers.nextRuns());
   if (timers.length) {
-    console.log(`\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`);
+    console.log(
+      `\nTimers (UTC): ${timers.map(([name, next]) => `${name} next at ${next.toISOString()}`).join('; ')}${config.localRunTimersOnStart ? ' (and once now: QOE_LOCAL_RUN_TIMERS_ON_START)' : ''}`,
+    );
   }
-  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger')) console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
+  if (host.registrations.some((r) => r.trigger.type.toLowerCase() === 'queuetrigger'))
+    console.log('Queue triggers poll their queues every second (retries and poison queue as in host.json).');
   console.log('\nCtrl+C to stop.');
 
   let stopping = false;

@@ -18,6 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import type { QueueClient, DequeuedMessageItem } from '@azure/storage-queue';
 import type { LocalHost } from './host.js';
+import { resolveBindingExpression } from './binding-expressions.js';
 import { parseSchedule, type Schedule } from './ncrontab.js';
 
 export interface QueueSettings {
@@ -45,7 +46,9 @@ export async function queueSettingsFromHostJson(file = 'host.json'): Promise<Que
   }
   return {
     maxDequeueCount: typeof q.maxDequeueCount === 'number' ? q.maxDequeueCount : QUEUE_DEFAULTS.maxDequeueCount,
-    visibilityTimeoutSeconds: (typeof q.visibilityTimeout === 'string' ? timeSpanSeconds(q.visibilityTimeout) : undefined) ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds,
+    visibilityTimeoutSeconds:
+      (typeof q.visibilityTimeout === 'string' ? timeSpanSeconds(q.visibilityTimeout) : undefined) ??
+      QUEUE_DEFAULTS.visibilityTimeoutSeconds,
     batchSize: typeof q.batchSize === 'number' ? Math.min(32, Math.max(1, q.batchSize)) : QUEUE_DEFAULTS.batchSize,
     messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
   };
@@ -125,10 +128,10 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   for (const reg of opts.host.registrations) {
     if (reg.trigger.type.toLowerCase() !== 'timertrigger') continue;
     try {
-      const schedule = parseSchedule(String(reg.trigger.schedule));
+      const schedule = parseSchedule(resolveBindingExpression(reg.trigger.schedule));
       timers.set(reg.name, { name: reg.name, schedule, next: schedule.next(now()), running: false });
     } catch (err) {
-      log(`[${reg.name}] timer not started: ${(err as Error).message}`);
+      log(`[${reg.name}] timer not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
     }
   }
 
@@ -157,13 +160,16 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   const arm = (t: TimerState) => {
     if (stopped || opts.timers === false) return;
     const delay = Math.max(0, t.next.getTime() - now().getTime());
-    t.handle = setTimeout(() => {
-      if (now().getTime() < t.next.getTime()) return arm(t); // woke early (long delays)
-      const due = t.next;
-      t.next = t.schedule.next(now());
-      arm(t);
-      void runTimer(t.name, due);
-    }, Math.min(delay, MAX_DELAY_MS));
+    t.handle = setTimeout(
+      () => {
+        if (now().getTime() < t.next.getTime()) return arm(t); // woke early (long delays)
+        const due = t.next;
+        t.next = t.schedule.next(now());
+        arm(t);
+        void runTimer(t.name, due);
+      },
+      Math.min(delay, MAX_DELAY_MS),
+    );
     t.handle.unref();
   };
   for (const t of timers.values()) {
@@ -175,12 +181,26 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   // --- queues ---------------------------------------------------------------------------------
   const queues = opts.host.registrations
     .filter((r) => r.trigger.type.toLowerCase() === 'queuetrigger')
-    .map((reg) => {
-      const name = String(reg.trigger.queueName);
+    .flatMap((reg) => {
+      let name: string;
+      try {
+        name = resolveBindingExpression(reg.trigger.queueName);
+      } catch (err) {
+        // As the host: this one function is in error, the others run.
+        log(`[${reg.name}] queue trigger not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
+        return [];
+      }
       if (reg.trigger.connection && reg.trigger.connection !== 'AzureWebJobsStorage') {
         log(`[${reg.name}] connection ${String(reg.trigger.connection)} is served by the local storage (AzureWebJobsStorage)`);
       }
-      return { reg, client: opts.queueClient(name), poison: opts.queueClient(`${name}-poison`), ready: undefined as Promise<unknown> | undefined };
+      return [
+        {
+          reg,
+          client: opts.queueClient(name),
+          poison: opts.queueClient(`${name}-poison`),
+          ready: undefined as Promise<unknown> | undefined,
+        },
+      ];
     });
 
   const toPoison = async (q: (typeof queues)[number], m: DequeuedMessageItem, why: string) => {
@@ -191,7 +211,8 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
   };
 
   const handle = async (q: (typeof queues)[number], m: DequeuedMessageItem): Promise<void> => {
-    if (m.dequeueCount > qs.maxDequeueCount) return toPoison(q, m, `was dequeued ${m.dequeueCount} times (maxDequeueCount ${qs.maxDequeueCount})`);
+    if (m.dequeueCount > qs.maxDequeueCount)
+      return toPoison(q, m, `was dequeued ${m.dequeueCount} times (maxDequeueCount ${qs.maxDequeueCount})`);
     const decoded = decodeQueueText(m.messageText, qs.messageEncoding);
     if (!decoded) return toPoison(q, m, 'is not valid base64');
     try {
@@ -227,7 +248,8 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
       const { receivedMessageItems } = await q.client.receiveMessages({ numberOfMessages: qs.batchSize, visibilityTimeout: 600 });
       handled += receivedMessageItems.length;
       const results = await Promise.allSettled(receivedMessageItems.map((m) => handle(q, m)));
-      for (const r of results) if (r.status === 'rejected') log(`[${q.reg.name}] queue housekeeping failed: ${(r.reason as Error)?.message}`);
+      for (const r of results)
+        if (r.status === 'rejected') log(`[${q.reg.name}] queue housekeeping failed: ${(r.reason as Error)?.message}`);
     }
     return handled;
   };
