@@ -9,12 +9,13 @@
 // - The only double send left is a crash between queueing a message and writing its quiet
 //   records; the alert id is then the same, and the notifier's delivery log skips targets that
 //   already took it. At least once, never silently lost.
+import { errorMessage } from '../errors.js';
 import type { Anomaly, InvalidRow } from './anomaly.js';
 import { groupAlerts } from './group.js';
 import type { AlertMessage } from './message.js';
 import type { AlertQueue } from './queue.js';
-import type { AlertState, QuietRecord } from './state.js';
-import type { AnomalyStore, StoredAnomaly } from './store.js';
+import type { AlertState, QuietRecord } from './alert-state-table.js';
+import type { AnomalyStore, StoredAnomaly } from './anomaly-table.js';
 
 export interface DetectSettings {
   windowMinutes: number;
@@ -70,19 +71,41 @@ export async function detectAndQueue(d: DetectDeps): Promise<DetectResult> {
   const log = d.log ?? (() => {});
   const s = d.settings;
   const { start, end } = detectionWindow(d.now, s.windowMinutes, s.binMinutes);
-  const { anomalies, invalid } = await d.store.detect({ start, end, binMinutes: s.binMinutes, threshold: s.threshold, minSessions: s.minSessions });
-  if (invalid.length) log('error', `${invalid.length} anomaly row(s) from DetectQoeAnomalies are invalid and were skipped; first: row ${invalid[0]!.index}: ${invalid[0]!.reason}`);
+  const { anomalies, invalid } = await d.store.detect({
+    start,
+    end,
+    binMinutes: s.binMinutes,
+    threshold: s.threshold,
+    minSessions: s.minSessions,
+  });
+  if (invalid.length)
+    log(
+      'error',
+      `${invalid.length} anomaly row(s) from DetectQoeAnomalies are invalid and were skipped; first: row ${invalid[0]!.index}: ${invalid[0]!.reason}`,
+    );
 
   const stored = anomalies.length ? await d.store.storedKeys(start, end) : new Set<string>();
   const fresh = anomalies.filter((a) => !stored.has(a.key));
-  const result: DetectResult = { windowStart: start, windowEnd: end, found: anomalies.length, invalid, fresh: fresh.length, sentBefore: 0, quiet: 0, unsent: 0, messages: [] };
+  const result: DetectResult = {
+    windowStart: start,
+    windowEnd: end,
+    found: anomalies.length,
+    invalid,
+    fresh: fresh.length,
+    sentBefore: 0,
+    quiet: 0,
+    unsent: 0,
+    messages: [],
+  };
 
   if (fresh.length) {
     // Quiet-period records, one read per KPI + dimension value.
     const quietKey = (a: Pick<Anomaly, 'kpi' | 'dimension' | 'dimensionValue'>) => `${a.kpi}\u0000${a.dimension}\u0000${a.dimensionValue}`;
     const records = new Map<string, QuietRecord | undefined>();
     await Promise.all(
-      [...new Map(fresh.map((a) => [quietKey(a), a])).entries()].map(async ([k, a]) => records.set(k, await d.state.lastAlert(a.kpi, a.dimension, a.dimensionValue))),
+      [...new Map(fresh.map((a) => [quietKey(a), a])).entries()].map(async ([k, a]) =>
+        records.set(k, await d.state.lastAlert(a.kpi, a.dimension, a.dimensionValue)),
+      ),
     );
     const fate = new Map<Anomaly, Fate>();
     for (const a of fresh) {
@@ -103,7 +126,12 @@ export async function detectAndQueue(d: DetectDeps): Promise<DetectResult> {
 
     const groups = groupAlerts(
       fresh.filter((a) => fate.get(a) === 'send'),
-      { detectedAt: d.now, windowStart: start, windowEnd: end, grafana: s.grafanaUrl ? { url: s.grafanaUrl, dashboardUid: s.grafanaDashboardUid } : undefined },
+      {
+        detectedAt: d.now,
+        windowStart: start,
+        windowEnd: end,
+        grafana: s.grafanaUrl ? { url: s.grafanaUrl, dashboardUid: s.grafanaDashboardUid } : undefined,
+      },
     );
     for (const { message, members } of groups) {
       await d.queue.send(message);
@@ -112,7 +140,11 @@ export async function detectAndQueue(d: DetectDeps): Promise<DetectResult> {
       for (const a of members) byKpi.set(quietKey(a), [...(byKpi.get(quietKey(a)) ?? []), a]);
       await Promise.all(
         [...byKpi.values()].map((list) =>
-          d.state.markAlerted(list[0]!.kpi, list[0]!.dimension, list[0]!.dimensionValue, { lastAlertedAt: d.now, alertId: message.alertId, keys: list.map((a) => a.key) }),
+          d.state.markAlerted(list[0]!.kpi, list[0]!.dimension, list[0]!.dimensionValue, {
+            lastAlertedAt: d.now,
+            alertId: message.alertId,
+            keys: list.map((a) => a.key),
+          }),
         ),
       );
     }
@@ -126,6 +158,8 @@ export async function detectAndQueue(d: DetectDeps): Promise<DetectResult> {
 
   // Housekeeping: never fails the run.
   const retention = Math.max(STATE_RETENTION_MS, (s.quietMinutes + s.windowMinutes) * 60_000);
-  await d.state.prune(new Date(d.now.getTime() - retention)).catch((err: unknown) => log('warn', `pruning old alert state failed: ${(err as Error).message}`));
+  await d.state
+    .prune(new Date(d.now.getTime() - retention))
+    .catch((err: unknown) => log('warn', `pruning old alert state failed: ${errorMessage(err)}`));
   return result;
 }

@@ -20,12 +20,24 @@ export interface AlertGroup {
 }
 
 /** Grafana template variables of infra/grafana/qoe-overview.json, by dimension. */
-const DASHBOARD_VARIABLES: Record<string, string> = { Country: 'country', Cdn: 'cdn', Os: 'os', DeviceType: 'devicetype', ContentId: 'content' };
+const DASHBOARD_VARIABLES: Record<string, string> = {
+  Country: 'country',
+  Cdn: 'cdn',
+  Os: 'os',
+  DeviceType: 'devicetype',
+  ContentId: 'content',
+};
 
 /** Context before the window, so the chart shows what "normal" looked like. */
 const LINK_CONTEXT_MS = 6 * 3600_000;
 
-export function dashboardLink(grafana: GroupOptions['grafana'], dimension: string, value: string, from: Date, to: Date): string | undefined {
+export function dashboardLink(
+  grafana: GroupOptions['grafana'],
+  dimension: string,
+  value: string,
+  from: Date,
+  to: Date,
+): string | undefined {
   if (!grafana) return undefined;
   const q = new URLSearchParams({ orgId: '1', from: String(from.getTime()), to: String(to.getTime()) });
   const variable = DASHBOARD_VARIABLES[dimension];
@@ -38,7 +50,11 @@ export const arrow = (direction: 'up' | 'down'): string => (direction === 'up' ?
 const TITLE_KPIS = 4;
 
 /** "QoE anomaly: Cdn=Akamai: rebuffer_ratio ▲, startup_p95_ms ▲" (KPIs by their worst score, four at most). */
-export function alertTitle(dimension: string, value: string, anomalies: ReadonlyArray<Pick<AlertAnomaly, 'kpi' | 'direction' | 'score'>>): string {
+export function alertTitle(
+  dimension: string,
+  value: string,
+  anomalies: ReadonlyArray<Pick<AlertAnomaly, 'kpi' | 'direction' | 'score'>>,
+): string {
   const byKpi = new Map<string, { direction: 'up' | 'down'; score: number }>();
   for (const a of anomalies) {
     const score = Math.abs(a.score ?? 0);
@@ -54,7 +70,16 @@ export function alertTitle(dimension: string, value: string, anomalies: Readonly
 const severity = (a: Anomaly) => Math.abs(a.score ?? 0);
 
 function toAlertAnomaly(a: Anomaly): AlertAnomaly {
-  return { key: a.key, timestamp: a.timestamp.toISOString(), kpi: a.kpi, value: a.value, baseline: a.baseline, score: a.score, direction: a.direction, sessions: a.sessions };
+  return {
+    key: a.key,
+    timestamp: a.timestamp.toISOString(),
+    kpi: a.kpi,
+    value: a.value,
+    baseline: a.baseline,
+    score: a.score,
+    direction: a.direction,
+    sessions: a.sessions,
+  };
 }
 
 function buildMessage(dimension: string, value: string, members: Anomaly[], listedCount: number, o: GroupOptions): AlertMessage {
@@ -65,7 +90,15 @@ function buildMessage(dimension: string, value: string, members: Anomaly[], list
     .map(toAlertAnomaly);
   return {
     version: 1,
-    alertId: createHash('sha256').update(members.map((a) => a.key).sort().join(',')).digest('hex').slice(0, 16),
+    alertId: createHash('sha256')
+      .update(
+        members
+          .map((a) => a.key)
+          .sort()
+          .join(','),
+      )
+      .digest('hex')
+      .slice(0, 16),
     title: alertTitle(dimension, value, members.map(toAlertAnomaly)),
     detectedAt: o.detectedAt.toISOString(),
     dimension,
@@ -74,7 +107,9 @@ function buildMessage(dimension: string, value: string, members: Anomaly[], list
     windowEnd: o.windowEnd.toISOString(),
     anomalies: listed,
     omitted: members.length - listed.length,
-    ...(o.grafana ? { dashboardUrl: dashboardLink(o.grafana, dimension, value, new Date(o.windowStart.getTime() - LINK_CONTEXT_MS), o.windowEnd) } : {}),
+    ...(o.grafana
+      ? { dashboardUrl: dashboardLink(o.grafana, dimension, value, new Date(o.windowStart.getTime() - LINK_CONTEXT_MS), o.windowEnd) }
+      : {}),
   };
 }
 

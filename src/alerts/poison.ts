@@ -13,7 +13,11 @@ export interface ReplayReport {
   preview: Array<{ id: string; alertId?: string; title?: string }>;
 }
 
-export async function replayPoison(poison: QueueClient, target: QueueClient, o: { dryRun?: boolean; onMoved?: (id: string) => void } = {}): Promise<ReplayReport> {
+export async function replayPoison(
+  poison: QueueClient,
+  target: QueueClient,
+  o: { dryRun?: boolean; onMoved?: (id: string) => void } = {},
+): Promise<ReplayReport> {
   if (!(await poison.exists())) return { waiting: 0, moved: 0, preview: [] };
   const waiting = (await poison.getProperties()).approximateMessagesCount ?? 0;
   if (o.dryRun) {

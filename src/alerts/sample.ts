@@ -8,7 +8,15 @@ import type { AlertMessage } from './message.js';
 export function sampleAlert(now: Date, grafana?: GroupOptions['grafana']): AlertMessage {
   const { start, end } = detectionWindow(now, 30, 5);
   const bin = (back: number) => new Date(end.getTime() - back * 5 * 60_000);
-  const a = (timestamp: Date, kpi: string, value: number, baseline: number, score: number, direction: 'up' | 'down', sessions: number): Anomaly => {
+  const a = (
+    timestamp: Date,
+    kpi: string,
+    value: number,
+    baseline: number,
+    score: number,
+    direction: 'up' | 'down',
+    sessions: number,
+  ): Anomaly => {
     const base = { timestamp, kpi, dimension: 'Cdn', dimensionValue: 'Akamai' };
     return { ...base, value, baseline, score, direction, sessions, key: alertKey(base) };
   };

@@ -4,8 +4,8 @@
 // message arrives. With a bad one the message is kept (retried, then poison: replayable).
 import { app } from '@azure/functions';
 import { parseAlertMessage } from '../alerts/message.js';
-import { deliver } from '../alerts/notify/index.js';
-import { getAlertServices } from '../alerts/services.js';
+import { deliver } from '../alerts/notify/deliver.js';
+import { getAlertServices } from '../composition/alerts.js';
 import { ConfigError } from '../config.js';
 import { alertServicesOrOff } from './alerting-settings.js';
 

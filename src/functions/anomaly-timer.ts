@@ -1,10 +1,10 @@
-// Every 5 minutes (QOE_ALERT_SCHEDULE): detect QoE anomalies in Data Explorer, queue one alert per
-// dimension value for the notifier, store the new anomalies in QoeAnomalies (src/alerts/detect.ts).
+// Every 5 minutes (QOE_ALERT_SCHEDULE): detect session-KPI anomalies in Data Explorer, name their
+// root cause, queue one alert per incident, store the new anomalies in QoeAnomalies (detect-incidents.ts).
 // The schedule is a %SETTING% expression the host resolves: nothing is read at import, so a bad
 // alert setting cannot stop the other functions from being indexed.
 import { app } from '@azure/functions';
-import { detectAndQueue } from '../alerts/detect.js';
-import { getAlertServices } from '../alerts/services.js';
+import { detectIncidentsAndQueue } from '../alerts/detect-incidents.js';
+import { getAlertServices } from '../composition/alerts.js';
 import { alertServicesOrOff } from './alerting-settings.js';
 
 app.timer('anomalyTimer', {
@@ -17,7 +17,7 @@ app.timer('anomalyTimer', {
       context.warn(
         'anomalyTimer: no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): new anomalies are stored, none are sent',
       );
-    const r = await detectAndQueue({
+    const r = await detectIncidentsAndQueue({
       store: s.store,
       state: s.state,
       queue: s.queue,
@@ -32,7 +32,7 @@ app.timer('anomalyTimer', {
     });
     context.log(
       `anomalyTimer: window ${r.windowStart.toISOString()}..${r.windowEnd.toISOString()}: ${r.found} anomalies, ${r.fresh} new` +
-        ` (${r.quiet} in a quiet period, ${r.sentBefore} sent before, ${r.unsent} not sent), ${r.messages.length} alert(s) queued`,
+        ` (${r.incidents.length} incident(s), ${r.silenced} within their hour), ${r.messages.length} alert(s) queued`,
     );
   },
 });

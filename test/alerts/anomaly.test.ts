@@ -40,7 +40,12 @@ describe('parseAnomalyRows', () => {
     const base = { timestamp: new Date('2026-11-23T10:20:00Z'), kpi: 'stall_rate', dimension: 'Cdn', dimensionValue: 'Akamai' };
     const k = alertKey(base);
     expect(parseAnomalyRows([row({ Value: 9, Score: 1, Direction: 'down' })]).anomalies[0]!.key).toBe(k);
-    for (const other of [{ kpi: 'error_rate' }, { dimension: 'Os' }, { dimensionValue: 'Fastly' }, { timestamp: new Date('2026-11-23T10:25:00Z') }]) {
+    for (const other of [
+      { kpi: 'error_rate' },
+      { dimension: 'Os' },
+      { dimensionValue: 'Fastly' },
+      { timestamp: new Date('2026-11-23T10:25:00Z') },
+    ]) {
       expect(alertKey({ ...base, ...other })).not.toBe(k);
     }
   });
@@ -61,7 +66,10 @@ describe('parseAnomalyRows', () => {
   });
 
   it('non-finite numbers become null, control characters in values become spaces, a repeated row counts once', () => {
-    const { anomalies } = parseAnomalyRows([row({ Value: 'NaN', Baseline: null, Score: Infinity, DimensionValue: 'Ak\namai\u2028x' }), row({ DimensionValue: 'Ak\namai\u2028x' })]);
+    const { anomalies } = parseAnomalyRows([
+      row({ Value: 'NaN', Baseline: null, Score: Infinity, DimensionValue: 'Ak\namai\u2028x' }),
+      row({ DimensionValue: 'Ak\namai\u2028x' }),
+    ]);
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]).toMatchObject({ value: null, baseline: null, score: null, dimensionValue: 'Ak amai x' });
   });

@@ -7,8 +7,8 @@ import type { Anomaly } from '../../src/alerts/anomaly.js';
 import { detectAndQueue, detectionWindow, type DetectDeps, type DetectSettings } from '../../src/alerts/detect.js';
 import { decodeQueueMessage, type AlertMessage } from '../../src/alerts/message.js';
 import { alertQueue, type AlertQueue } from '../../src/alerts/queue.js';
-import { TableAlertState, type AlertState } from '../../src/alerts/state.js';
-import { kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/store.js';
+import { TableAlertState, type AlertState } from '../../src/alerts/alert-state-table.js';
+import { kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/anomaly-table.js';
 import { createKustoExecutor, type KustoExecutor } from '../../src/kql/kusto-client.js';
 import { storageAccess } from '../../src/storage.js';
 import { serveAnomalies, type AnomalyCluster, type DetectedRow } from '../support/anomalies.js';
@@ -46,7 +46,16 @@ const row = (over: Partial<DetectedRow> = {}): DetectedRow => ({
   Sessions: 812,
   ...over,
 });
-const settings: DetectSettings = { windowMinutes: 30, binMinutes: 5, threshold: 3, minSessions: 20, quietMinutes: 60, grafanaUrl: 'https://grafana.example', grafanaDashboardUid: 'qoe-overview', notify: true };
+const settings: DetectSettings = {
+  windowMinutes: 30,
+  binMinutes: 5,
+  threshold: 3,
+  minSessions: 20,
+  quietMinutes: 60,
+  grafanaUrl: 'https://grafana.example',
+  grafanaDashboardUid: 'qoe-overview',
+  notify: true,
+};
 
 /** A fresh queue and state table per test, on the shared Azurite and Kusto stub. */
 function world() {
@@ -79,7 +88,11 @@ beforeEach(() => {
 describe('detectAndQueue', () => {
   it('stores new anomalies, queues one message per dimension value, and sends nothing twice on the next run', async () => {
     const w = world();
-    cluster.detected = [row(), row({ Kpi: 'startup_p95_ms', Value: 5400, Baseline: 1900, Score: 4.1 }), row({ Dimension: 'Country', DimensionValue: 'BR', Kpi: 'error_rate', Value: 0.2, Baseline: 0.01, Score: 5 })];
+    cluster.detected = [
+      row(),
+      row({ Kpi: 'startup_p95_ms', Value: 5400, Baseline: 1900, Score: 4.1 }),
+      row({ Dimension: 'Country', DimensionValue: 'BR', Kpi: 'error_rate', Value: 0.2, Baseline: 0.01, Score: 5 }),
+    ];
     const first = await detectAndQueue(w.deps(at(10, 32, 10)));
     expect(first).toMatchObject({ found: 3, fresh: 3, quiet: 0, sentBefore: 0, unsent: 0 });
     expect(first.windowStart).toEqual(at(10, 0));
@@ -94,7 +107,9 @@ describe('detectAndQueue', () => {
     expect(messages[0]!.dashboardUrl).toContain('var-cdn=Akamai');
     expect(messages[1]!.dashboardUrl).toContain('var-country=BR');
 
-    expect(cluster.stored.map((r) => [r.Timestamp, r.Kpi, r.Dimension, r.DimensionValue, r.Direction, r.Sessions, r.DetectedAt, r.Alerted])).toEqual([
+    expect(
+      cluster.stored.map((r) => [r.Timestamp, r.Kpi, r.Dimension, r.DimensionValue, r.Direction, r.Sessions, r.DetectedAt, r.Alerted]),
+    ).toEqual([
       ['2026-11-23T10:20:00.000Z', 'stall_rate', 'Cdn', 'Akamai', 'up', '812', '2026-11-23T10:32:10.000Z', 'true'],
       ['2026-11-23T10:20:00.000Z', 'startup_p95_ms', 'Cdn', 'Akamai', 'up', '812', '2026-11-23T10:32:10.000Z', 'true'],
       ['2026-11-23T10:20:00.000Z', 'error_rate', 'Country', 'BR', 'up', '812', '2026-11-23T10:32:10.000Z', 'true'],
@@ -115,7 +130,11 @@ describe('detectAndQueue', () => {
     expect((await detectAndQueue(w.deps(at(10, 32)))).messages).toHaveLength(1);
 
     // 10 minutes later: the next bin of the same KPI is anomalous, and a new KPI of the same CDN.
-    cluster.detected = [row(), row({ Timestamp: at(10, 30).toISOString() }), row({ Timestamp: at(10, 30).toISOString(), Kpi: 'error_rate', Score: 4 })];
+    cluster.detected = [
+      row(),
+      row({ Timestamp: at(10, 30).toISOString() }),
+      row({ Timestamp: at(10, 30).toISOString(), Kpi: 'error_rate', Score: 4 }),
+    ];
     const during = await detectAndQueue(w.deps(at(10, 42)));
     expect(during).toMatchObject({ fresh: 2, quiet: 1 });
     expect(during.messages.map((m) => m.anomalies.map((a) => a.kpi))).toEqual([['error_rate']]);
@@ -168,6 +187,8 @@ function memory(anomalies: () => Anomaly[]) {
   const faults = { send: 0, append: 0 };
   const store: AnomalyStore = {
     detect: async () => ({ anomalies: anomalies(), invalid: [] }),
+    detectSessions: async () => ({ anomalies: [], invalid: [] }),
+    rankingSessions: async () => [],
     storedKeys: async () => new Set(stored.map((s) => s.key)),
     append: async (rows) => {
       if (faults.append-- > 0) throw new Error('Kusto unavailable');
@@ -185,6 +206,8 @@ function memory(anomalies: () => Anomaly[]) {
     markAlerted: async (k, d, v, r) => void quiet.set(`${k}|${d}|${v}`, r),
     delivered: async () => new Set(),
     markDelivered: async () => {},
+    openIncidents: async () => [],
+    saveIncident: async () => {},
     prune: async () => 0,
   };
   return { store, queue, state, stored, sent, faults };

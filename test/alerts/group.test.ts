@@ -8,7 +8,12 @@ const a = (over: Partial<Anomaly> = {}): Anomaly => {
   const base = { timestamp: T(20), kpi: 'stall_rate', dimension: 'Cdn', dimensionValue: 'Akamai', ...over };
   return { value: 0.4, baseline: 0.05, score: 6, direction: 'up', sessions: 800, ...over, ...base, key: alertKey(base) } as Anomaly;
 };
-const opts: GroupOptions = { detectedAt: T(32), windowStart: T(0), windowEnd: T(30), grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' } };
+const opts: GroupOptions = {
+  detectedAt: T(32),
+  windowStart: T(0),
+  windowEnd: T(30),
+  grafana: { url: 'https://grafana.example', dashboardUid: 'qoe-overview' },
+};
 
 describe('groupAlerts', () => {
   it('makes one message per dimension value with all its KPIs and bins, the most severe value first', () => {
@@ -34,7 +39,13 @@ describe('groupAlerts', () => {
       ['2026-11-23T10:25:00.000Z', 'stall_rate'],
     ]);
     expect(akamai.title).toBe('QoE anomaly: Cdn=Akamai: startup_p95_ms ▲, stall_rate ▲');
-    expect(akamai).toMatchObject({ version: 1, detectedAt: '2026-11-23T10:32:00.000Z', windowStart: '2026-11-23T10:00:00.000Z', windowEnd: '2026-11-23T10:30:00.000Z', omitted: 0 });
+    expect(akamai).toMatchObject({
+      version: 1,
+      detectedAt: '2026-11-23T10:32:00.000Z',
+      windowStart: '2026-11-23T10:00:00.000Z',
+      windowEnd: '2026-11-23T10:30:00.000Z',
+      omitted: 0,
+    });
     for (const g of groups) expect(alertMessageSchema.safeParse(g.message).success).toBe(true);
   });
 
@@ -47,14 +58,18 @@ describe('groupAlerts', () => {
   });
 
   it('lists the 50 most severe anomalies and counts the rest, staying under the queue message limit', () => {
-    const many = Array.from({ length: 120 }, (_, i) => a({ kpi: `kpi_${i % 6}`, timestamp: new Date(T(0).getTime() + Math.floor(i / 6) * 60_000), score: i }));
+    const many = Array.from({ length: 120 }, (_, i) =>
+      a({ kpi: `kpi_${i % 6}`, timestamp: new Date(T(0).getTime() + Math.floor(i / 6) * 60_000), score: i }),
+    );
     const [g] = groupAlerts(many, opts);
     expect(g!.members).toHaveLength(120);
     expect(g!.message.anomalies).toHaveLength(50);
     expect(g!.message.omitted).toBe(70);
     expect(Math.min(...g!.message.anomalies.map((x) => x.score!))).toBe(70);
 
-    const long = Array.from({ length: 50 }, (_, i) => a({ dimension: 'ContentId', dimensionValue: 'x'.repeat(1024), kpi: `k${i}`.padEnd(64, 'k') }));
+    const long = Array.from({ length: 50 }, (_, i) =>
+      a({ dimension: 'ContentId', dimensionValue: 'x'.repeat(1024), kpi: `k${i}`.padEnd(64, 'k') }),
+    );
     const [big] = groupAlerts(long, opts);
     expect(Buffer.byteLength(JSON.stringify(big!.message))).toBeLessThanOrEqual(MAX_MESSAGE_JSON_BYTES);
     expect(big!.message.anomalies.length + big!.message.omitted).toBe(50);
@@ -74,7 +89,12 @@ describe('groupAlerts', () => {
   });
 
   it('titles name the KPIs by their worst score, with the direction', () => {
-    expect(alertTitle('Os', 'Android', [{ kpi: 'avg_bitrate_kbps', direction: 'down', score: -7 }, { kpi: 'error_rate', direction: 'up', score: 3 }])).toBe('QoE anomaly: Os=Android: avg_bitrate_kbps ▼, error_rate ▲');
+    expect(
+      alertTitle('Os', 'Android', [
+        { kpi: 'avg_bitrate_kbps', direction: 'down', score: -7 },
+        { kpi: 'error_rate', direction: 'up', score: 3 },
+      ]),
+    ).toBe('QoE anomaly: Os=Android: avg_bitrate_kbps ▼, error_rate ▲');
     const six = ['a', 'b', 'c', 'd', 'e', 'f'].map((kpi, i) => ({ kpi, direction: 'up' as const, score: 10 - i }));
     expect(alertTitle('Os', 'Android', six)).toBe('QoE anomaly: Os=Android: a ▲, b ▲, c ▲, d ▲ and 2 more');
   });

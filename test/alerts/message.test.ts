@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { decodeQueueMessage, encodeQueueMessage, InvalidAlertMessageError, parseAlertMessage, type AlertMessage } from '../../src/alerts/message.js';
+import {
+  decodeQueueMessage,
+  encodeQueueMessage,
+  InvalidAlertMessageError,
+  parseAlertMessage,
+  type AlertMessage,
+} from '../../src/alerts/message.js';
 import { sampleAlert } from '../../src/alerts/sample.js';
 
 const message = sampleAlert(new Date('2026-11-23T10:32:10Z'), { url: 'https://grafana.example', dashboardUid: 'qoe-overview' });

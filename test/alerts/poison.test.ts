@@ -21,7 +21,10 @@ describe('replayPoison', () => {
 
     const dry = await replayPoison(poison, main, { dryRun: true });
     expect(dry.moved).toBe(0);
-    expect(dry.preview.map((p) => p.alertId)).toEqual([...texts.map((t) => JSON.parse(Buffer.from(t, 'base64').toString()).alertId), undefined]);
+    expect(dry.preview.map((p) => p.alertId)).toEqual([
+      ...texts.map((t) => JSON.parse(Buffer.from(t, 'base64').toString()).alertId),
+      undefined,
+    ]);
     expect(await main.exists()).toBe(false);
 
     const report = await replayPoison(poison, main);

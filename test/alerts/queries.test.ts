@@ -1,13 +1,13 @@
 // The alerting queries against the schema the versioned scripts build (kql:check does the same).
 import { describe, expect, it } from 'vitest';
 import { ALERT_QUERIES, DETECT_ANOMALIES } from '../../src/alerts/queries.js';
-import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/store.js';
+import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/anomaly-table.js';
 import { checkKqlFolder } from '../../src/kql/analyzer.js';
 
 const schema = checkKqlFolder('kql');
 
 describe('alerting KQL', () => {
-  it('every query the app sends analyses cleanly against kql/, and takes its values as declared parameters', async () => {
+  it('every query the app sends analyses cleanly against kql/, and takes its values as declared parameters', { timeout: 300_000 }, async () => {
     const { builder, diagnostics } = await schema;
     expect(diagnostics).toEqual([]);
     for (const [name, query] of Object.entries(ALERT_QUERIES)) {

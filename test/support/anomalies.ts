@@ -52,7 +52,7 @@ export interface AnomalyCluster {
 export function serveAnomalies(stub: KustoStub): AnomalyCluster {
   const cluster: AnomalyCluster = { detected: [], stored: [], ingests: [], detectCalls: [] };
   stub.onQuery = (call) => {
-    if (call.csl.includes('DetectQoeAnomalies(')) {
+    if (/Detect(Qoe|Session)Anomalies\(/.test(call.csl)) {
       cluster.detectCalls.push(call);
       return { columns: DETECT_COLUMNS, rows: cluster.detected.map((r) => DETECT_COLUMNS.map((c) => r[c.name as keyof DetectedRow])) };
     }

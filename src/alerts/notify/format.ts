@@ -28,7 +28,9 @@ export function kpiLines(m: AlertMessage): KpiLine[] {
   for (const a of m.anomalies) byKpi.set(a.kpi, [...(byKpi.get(a.kpi) ?? []), a]);
   return [...byKpi].map(([kpi, list]) => {
     const worst = list.reduce((w, a) => (Math.abs(a.score ?? 0) > Math.abs(w.score ?? 0) ? a : w));
-    const more = list.length > 1 ? `, ${list.length} bins` : '';
+    const bins = new Set(list.map((a) => a.timestamp)).size;
+    const series = new Set(list.flatMap((a) => (a.series ? [a.series] : []))).size;
+    const more = `${bins > 1 ? `, ${bins} bins` : ''}${series > 1 ? `, ${series} series` : ''}`;
     const score = worst.score === null ? '' : `score ${worst.score.toFixed(1)}, `;
     return {
       kpi,
@@ -43,4 +45,28 @@ export function windowText(m: AlertMessage): string {
 
 export function omittedText(m: AlertMessage): string | undefined {
   return m.omitted > 0 ? `…and ${m.omitted} more anomalies of this ${m.dimension} (QoeAnomalies has them all).` : undefined;
+}
+
+const label = (cause: Record<string, string>) =>
+  Object.keys(cause).length
+    ? Object.keys(cause)
+        .sort()
+        .map((d) => `${d}=${cause[d]}`)
+        .join(', ')
+    : 'all sessions';
+
+/** Incident messages: the named cause first, then each KPI's contrast in that cause. */
+export function incidentLines(m: AlertMessage): string[] {
+  const i = m.incident;
+  if (!i) return [];
+  if (i.kind === 'resolved') return [`Resolved: no anomaly with cause ${label(i.cause)} any more (incident ${i.id}).`];
+  const head = `Cause: ${label(i.cause)} · severity ${i.severity} · ${i.impactedSessions.toLocaleString('en-US')} impacted sessions${i.kind === 'ongoing' ? ' · still ongoing' : ''}`;
+  const kpis = i.kpis
+    .filter((k) => k.kpiInWindow !== null)
+    .map(
+      (k) =>
+        `${k.kpi} in the cause: ${formatValue(k.kpi, k.kpiInWindow)} vs ${formatValue(k.kpi, k.kpiBaseline)} baseline` +
+        `${k.lift !== null ? ` (${k.lift.toFixed(1)}x` : ' ('}${k.share !== null ? `, ${Math.round(k.share * 100)}% of the excess` : ''}${k.sessions !== null ? `, ${k.sessions.toLocaleString('en-US')} sessions` : ''})`,
+    );
+  return [head, ...kpis];
 }

@@ -25,7 +25,10 @@ export function redactUrl(url: string): string {
 
 /** A short, single-line excerpt of an error body (Slack answers `invalid_blocks`, `no_service`, ...), without URLs. */
 function excerpt(text: string): string {
-  const clean = text.replace(/\s+/g, ' ').replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>').trim();
+  const clean = text
+    .replace(/\s+/g, ' ')
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
+    .trim();
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
 

@@ -2,10 +2,11 @@
 // when a webhook request is received") accept. Office 365 connector MessageCards are retired and
 // Workflows do not take them.
 import type { AlertMessage } from '../message.js';
-import { kpiLines, omittedText, windowText } from './format.js';
+import { teamsText } from './escape.js';
+import { incidentLines, kpiLines, omittedText, windowText } from './format.js';
 
 export function teamsPayload(m: AlertMessage): unknown {
-  const lines = kpiLines(m);
+  const lines = [...incidentLines(m), ...kpiLines(m).map((l) => l.text)].map(teamsText);
   const omitted = omittedText(m);
   return {
     type: 'message',
@@ -19,17 +20,17 @@ export function teamsPayload(m: AlertMessage): unknown {
           version: '1.4',
           msteams: { width: 'Full' },
           body: [
-            { type: 'TextBlock', size: 'Medium', weight: 'Bolder', color: 'Attention', text: m.title, wrap: true },
+            { type: 'TextBlock', size: 'Medium', weight: 'Bolder', color: 'Attention', text: teamsText(m.title), wrap: true },
             {
               type: 'FactSet',
               facts: [
-                { title: m.dimension, value: m.dimensionValue },
+                { title: teamsText(m.dimension), value: teamsText(m.dimensionValue) },
                 { title: 'Window', value: windowText(m) },
                 { title: 'Alert', value: m.alertId },
               ],
             },
-            ...lines.map((l) => ({ type: 'TextBlock', text: `- ${l.text}`, wrap: true, spacing: 'Small' })),
-            ...(omitted ? [{ type: 'TextBlock', text: omitted, isSubtle: true, wrap: true }] : []),
+            ...lines.map((l) => ({ type: 'TextBlock', text: `- ${l}`, wrap: true, spacing: 'Small' })),
+            ...(omitted ? [{ type: 'TextBlock', text: teamsText(omitted), isSubtle: true, wrap: true }] : []),
           ],
           actions: m.dashboardUrl ? [{ type: 'Action.OpenUrl', title: 'Open in Grafana', url: m.dashboardUrl }] : [],
         },

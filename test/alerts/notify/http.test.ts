@@ -29,7 +29,11 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as DeliveryError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as DeliveryError,
+  );
 
 describe('postJson', () => {
   it('POSTs JSON and accepts any 2xx', async () => {
@@ -66,7 +70,9 @@ describe('postJson', () => {
 
   it('redactUrl keeps scheme, host and port only', () => {
     expect(redactUrl('https://hooks.slack.com/services/T0/B0/XYZ')).toBe('https://hooks.slack.com/…');
-    expect(redactUrl('https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=XYZ')).toBe('https://prod-01.westeurope.logic.azure.com/…');
+    expect(redactUrl('https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=XYZ')).toBe(
+      'https://prod-01.westeurope.logic.azure.com/…',
+    );
     expect(redactUrl('not a url')).toBe('<invalid url>');
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertKey } from '../../src/alerts/anomaly.js';
 import { DETECT_ANOMALIES, STORED_KEYS } from '../../src/alerts/queries.js';
-import { ingestInlineCommands, kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/store.js';
+import { ingestInlineCommands, kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/anomaly-table.js';
 import { createKustoExecutor, type KustoExecutor } from '../../src/kql/kusto-client.js';
 import { inlineRows, serveAnomalies, type AnomalyCluster } from '../support/anomalies.js';
 import { startKustoStub, type KustoStub } from '../support/kusto-stub.js';
@@ -25,16 +25,53 @@ afterAll(async () => {
 
 const anomaly = (over: Partial<StoredAnomaly> = {}): StoredAnomaly => {
   const base = { timestamp: new Date('2026-11-23T10:20:00Z'), kpi: 'stall_rate', dimension: 'Cdn', dimensionValue: 'Akamai', ...over };
-  return { value: 0.41, baseline: 0.06, score: 6.2, direction: 'up', sessions: 812, ...base, key: alertKey(base), detectedAt: new Date('2026-11-23T10:32:00Z'), alerted: true, ...over } as StoredAnomaly;
+  return {
+    value: 0.41,
+    baseline: 0.06,
+    score: 6.2,
+    direction: 'up',
+    sessions: 812,
+    ...base,
+    key: alertKey(base),
+    detectedAt: new Date('2026-11-23T10:32:00Z'),
+    alerted: true,
+    ...over,
+  } as StoredAnomaly;
 };
 
 describe('kustoAnomalyStore', () => {
   it('runs DetectQoeAnomalies with every value as a typed query parameter, none in the text', async () => {
     cluster.detected = [
-      { Timestamp: '2026-11-23T10:20:00Z', Kpi: 'stall_rate', Dimension: 'Cdn', DimensionValue: 'Akamai', Value: 0.41, Baseline: 0.06, Score: 6.2, Direction: 'up', Sessions: 812 },
-      { Timestamp: '2026-11-23T10:20:00Z', Kpi: 'bad kpi', Dimension: 'Cdn', DimensionValue: 'Akamai', Value: 1, Baseline: 1, Score: 1, Direction: 'up', Sessions: 1 },
+      {
+        Timestamp: '2026-11-23T10:20:00Z',
+        Kpi: 'stall_rate',
+        Dimension: 'Cdn',
+        DimensionValue: 'Akamai',
+        Value: 0.41,
+        Baseline: 0.06,
+        Score: 6.2,
+        Direction: 'up',
+        Sessions: 812,
+      },
+      {
+        Timestamp: '2026-11-23T10:20:00Z',
+        Kpi: 'bad kpi',
+        Dimension: 'Cdn',
+        DimensionValue: 'Akamai',
+        Value: 1,
+        Baseline: 1,
+        Score: 1,
+        Direction: 'up',
+        Sessions: 1,
+      },
     ];
-    const { anomalies, invalid } = await store.detect({ start: new Date('2026-11-23T10:00:00Z'), end: new Date('2026-11-23T10:30:00Z'), binMinutes: 5, threshold: 3, minSessions: 20 });
+    const { anomalies, invalid } = await store.detect({
+      start: new Date('2026-11-23T10:00:00Z'),
+      end: new Date('2026-11-23T10:30:00Z'),
+      binMinutes: 5,
+      threshold: 3,
+      minSessions: 20,
+    });
     const call = stub.queries.at(-1)!;
     expect(call.database).toBe('qoe');
     expect(call.csl).toBe(DETECT_ANOMALIES);
@@ -45,7 +82,9 @@ describe('kustoAnomalyStore', () => {
       threshold: 'real(3)',
       minSessions: 'long(20)',
     });
-    expect(anomalies.map((a) => [a.timestamp.toISOString(), a.kpi, a.dimensionValue, a.sessions])).toEqual([['2026-11-23T10:20:00.000Z', 'stall_rate', 'Akamai', 812]]);
+    expect(anomalies.map((a) => [a.timestamp.toISOString(), a.kpi, a.dimensionValue, a.sessions])).toEqual([
+      ['2026-11-23T10:20:00.000Z', 'stall_rate', 'Akamai', 812],
+    ]);
     expect(invalid).toHaveLength(1);
   });
 
@@ -56,7 +95,10 @@ describe('kustoAnomalyStore', () => {
     expect([...keys]).toEqual([anomaly().key]);
     const call = stub.queries.at(-1)!;
     expect(call.csl).toBe(STORED_KEYS);
-    expect(call.properties?.Parameters).toEqual({ since: 'datetime(2026-11-23T10:00:00.000Z)', until: 'datetime(2026-11-23T10:30:00.000Z)' });
+    expect(call.properties?.Parameters).toEqual({
+      since: 'datetime(2026-11-23T10:00:00.000Z)',
+      until: 'datetime(2026-11-23T10:30:00.000Z)',
+    });
   });
 
   it('appends rows with .ingest inline as CSV that a CSV parser reads back exactly, whatever the dimension value holds', async () => {
@@ -80,7 +122,17 @@ describe('kustoAnomalyStore', () => {
       '2026-11-23T10:32:00.000Z',
       anomaly({ dimensionValue: nasty }).key,
       'false',
+      ...['', '', '', '', '', ''], // kql/V012 columns: no incident
     ]);
+  });
+
+  it('writes the incident and its root cause into the kql/V012 columns, a hostile cause value as data', async () => {
+    const cause = { Cdn: 'Fast"ly\n', Region: 'US-CA' };
+    await store.append([
+      anomaly({ incident: { id: 'abcdef0123456789', rootCause: cause, share: 0.97, lift: 30.5, impactedSessions: 51, severity: 'major' } }),
+    ]);
+    const [row] = inlineRows(stub.mgmt.at(-1)!.csl)!;
+    expect(row!.slice(12)).toEqual(['abcdef0123456789', JSON.stringify(cause), '0.97', '30.5', '51', 'major']);
   });
 
   it('splits large appends into commands of at most 500 rows', () => {

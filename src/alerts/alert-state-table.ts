@@ -6,10 +6,21 @@
 // - partition `sent`, one entity per alert message: which targets already took it, so a retry
 //   after one target failed sends only to the ones still missing.
 //
+// - partition `incident`, one entity per root cause (issue 18): the incident open on it, when it
+//   was last seen and last alerted, so one incident is one message an hour and gets its
+//   "resolved" message (src/alerts/incident-lifecycle.ts).
+//
 // Old entities are pruned by the timer; nothing here needs them after a day or two.
 import { createHash } from 'node:crypto';
 import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { createOnce } from '../storage.js';
+import type { IncidentRecord } from './incident-lifecycle.js';
+
+export interface IncidentRecords {
+  /** Incidents not resolved yet. */
+  openIncidents(): Promise<IncidentRecord[]>;
+  saveIncident(record: IncidentRecord): Promise<void>;
+}
 
 export interface QuietRecord {
   lastAlertedAt: Date;
@@ -29,14 +40,16 @@ export interface DeliveryLog {
   markDelivered(alertId: string, target: string, at: Date): Promise<void>;
 }
 
-export interface AlertState extends QuietPeriods, DeliveryLog {
+export interface AlertState extends QuietPeriods, DeliveryLog, IncidentRecords {
   /** Removes entities last written before `before`; at most `max` per call. Returns how many. */
   prune(before: Date, max?: number): Promise<number>;
 }
 
 const QUIET = 'quiet';
 const SENT = 'sent';
-const quietKey = (kpi: string, dimension: string, value: string) => createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
+const INCIDENT = 'incident';
+const quietKey = (kpi: string, dimension: string, value: string) =>
+  createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
 /** Table keys forbid / \ # ? and control characters; alert ids are hex, and target names are ours. */
 const TARGET = /^[a-z]{1,32}$/;
 
@@ -59,13 +72,58 @@ export class TableAlertState implements AlertState {
 
   async lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined> {
     const e = await this.get<{ LastAlertedAt: Date; AlertId: string; Keys: string }>(QUIET, quietKey(kpi, dimension, value));
-    return e && { lastAlertedAt: new Date(e.LastAlertedAt), alertId: String(e.AlertId), keys: String(e.Keys ?? '').split(',').filter(Boolean) };
+    return (
+      e && {
+        lastAlertedAt: new Date(e.LastAlertedAt),
+        alertId: String(e.AlertId),
+        keys: String(e.Keys ?? '')
+          .split(',')
+          .filter(Boolean),
+      }
+    );
   }
 
   async markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity(
-      { partitionKey: QUIET, rowKey: quietKey(kpi, dimension, value), Kpi: kpi, Dimension: dimension, DimensionValue: value, LastAlertedAt: record.lastAlertedAt, AlertId: record.alertId, Keys: record.keys.join(',') },
+      {
+        partitionKey: QUIET,
+        rowKey: quietKey(kpi, dimension, value),
+        Kpi: kpi,
+        Dimension: dimension,
+        DimensionValue: value,
+        LastAlertedAt: record.lastAlertedAt,
+        AlertId: record.alertId,
+        Keys: record.keys.join(','),
+      },
+      'Replace',
+    );
+  }
+
+  async openIncidents(): Promise<IncidentRecord[]> {
+    await this.ensure();
+    const out: IncidentRecord[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey eq ${INCIDENT} and Resolved eq false` },
+    })) {
+      try {
+        out.push({ ...(JSON.parse(String(e.Record)) as IncidentRecord), ...dates(JSON.parse(String(e.Record))) });
+      } catch {
+        // a record this version cannot read is left to pruning
+      }
+    }
+    return out;
+  }
+
+  async saveIncident(record: IncidentRecord): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity(
+      {
+        partitionKey: INCIDENT,
+        rowKey: createHash('sha256').update(record.causeKey).digest('hex'),
+        Resolved: record.resolvedAt !== undefined,
+        Record: JSON.stringify(record).slice(0, 30_000),
+      },
       'Replace',
     );
   }
@@ -96,4 +154,14 @@ export class TableAlertState implements AlertState {
     }
     return removed;
   }
+}
+
+function dates(r: Record<string, unknown>): Pick<IncidentRecord, 'openedAt' | 'lastSeenAt' | 'lastAlertedAt' | 'resolvedAt'> {
+  const d = (v: unknown) => new Date(String(v));
+  return {
+    openedAt: d(r.openedAt),
+    lastSeenAt: d(r.lastSeenAt),
+    lastAlertedAt: d(r.lastAlertedAt),
+    ...(r.resolvedAt ? { resolvedAt: d(r.resolvedAt) } : {}),
+  };
 }

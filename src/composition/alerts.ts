@@ -1,11 +1,11 @@
-// What the alerting functions share, built once per process from the one Config.
+// Alerting's composition root (beside the app's, src/composition/app.ts): what the alerting functions share, built once per process from the one Config.
 import { lazyConfig, type Config } from '../config.js';
 import { createKustoExecutor } from '../kql/kusto-client.js';
 import { storageFromConfig } from '../storage.js';
-import { configuredTargets, type Target } from './notify/index.js';
-import { alertQueue, type AlertQueue } from './queue.js';
-import { TableAlertState, type AlertState } from './state.js';
-import { kustoAnomalyStore, type AnomalyStore } from './store.js';
+import { configuredTargets, type Target } from '../alerts/notify/deliver.js';
+import { alertQueue, type AlertQueue } from '../alerts/queue.js';
+import { TableAlertState, type AlertState } from '../alerts/alert-state-table.js';
+import { kustoAnomalyStore, type AnomalyStore } from '../alerts/anomaly-table.js';
 
 export interface AlertServices {
   config: Config;

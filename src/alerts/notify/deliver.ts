@@ -1,8 +1,9 @@
 // Delivering one alert to every configured target. Each target that took it is written to the
 // delivery log, so a retry (the queue's, or a poison-queue replay) sends only to the targets still
 // missing; any failure fails the message, and the queue retries it, then parks it in the poison queue.
+import { errorMessage } from '../../errors.js';
 import type { AlertMessage } from '../message.js';
-import type { DeliveryLog } from '../state.js';
+import type { DeliveryLog } from '../alert-state-table.js';
 import { DeliveryError, postJson } from './http.js';
 import { slackPayload } from './slack.js';
 import { teamsPayload } from './teams.js';
@@ -53,9 +54,15 @@ export interface DeliverOptions {
   warn?: (message: string) => void;
 }
 
-export async function deliver(m: AlertMessage, targets: Target[], o: DeliverOptions): Promise<{ sent: TargetName[]; skipped: TargetName[] }> {
+export async function deliver(
+  m: AlertMessage,
+  targets: Target[],
+  o: DeliverOptions,
+): Promise<{ sent: TargetName[]; skipped: TargetName[] }> {
   if (targets.length === 0) {
-    throw new NoTargetError('no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): the message stays queued and ends in the poison queue');
+    throw new NoTargetError(
+      'no alert target configured (QOE_ALERT_WEBHOOK_URL, QOE_ALERT_TEAMS_URL, QOE_ALERT_SLACK_URL): the message stays queued and ends in the poison queue',
+    );
   }
   const done = await o.log.delivered(m.alertId);
   const todo = targets.filter((t) => !done.has(t.name));
@@ -63,12 +70,16 @@ export async function deliver(m: AlertMessage, targets: Target[], o: DeliverOpti
     todo.map(async (t) => {
       await postJson(t.name, t.url, payloadFor(t.name, m), { timeoutMs: o.timeoutMs, fetch: o.fetch });
       await o.log.markDelivered(m.alertId, t.name, o.now?.() ?? new Date()).catch((err: unknown) => {
-        o.warn?.(`alert ${m.alertId} sent to ${t.name}, but the delivery log could not record it (a retry may send it again): ${(err as Error).message}`);
+        o.warn?.(
+          `alert ${m.alertId} sent to ${t.name}, but the delivery log could not record it (a retry may send it again): ${errorMessage(err)}`,
+        );
       });
     }),
   );
   const failures = results.flatMap((r, i) =>
-    r.status === 'rejected' ? [r.reason instanceof DeliveryError ? r.reason : new DeliveryError(todo[i]!.name, `${todo[i]!.name}: ${(r.reason as Error)?.message}`)] : [],
+    r.status === 'rejected'
+      ? [r.reason instanceof DeliveryError ? r.reason : new DeliveryError(todo[i]!.name, `${todo[i]!.name}: ${errorMessage(r.reason)}`)]
+      : [],
   );
   if (failures.length) throw new AlertNotDeliveredError(m.alertId, failures);
   return { sent: todo.map((t) => t.name), skipped: targets.filter((t) => done.has(t.name)).map((t) => t.name) };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlertNotDeliveredError, configuredTargets, deliver, NoTargetError, type Target } from '../../../src/alerts/notify/index.js';
+import { AlertNotDeliveredError, configuredTargets, deliver, NoTargetError, type Target } from '../../../src/alerts/notify/deliver.js';
 import { sampleAlert } from '../../../src/alerts/sample.js';
-import type { DeliveryLog } from '../../../src/alerts/state.js';
+import type { DeliveryLog } from '../../../src/alerts/alert-state-table.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../src/local/webhook-receiver.js';
 
 let receiver: WebhookReceiver;
@@ -20,7 +20,11 @@ function memoryLog(): DeliveryLog & { records: Map<string, Set<string>> } {
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  targets = configuredTargets({ webhookUrl: `${receiver.url}/webhook`, teamsUrl: `${receiver.url}/teams`, slackUrl: `${receiver.url}/slack` });
+  targets = configuredTargets({
+    webhookUrl: `${receiver.url}/webhook`,
+    teamsUrl: `${receiver.url}/teams`,
+    slackUrl: `${receiver.url}/slack`,
+  });
 });
 afterAll(() => receiver?.close());
 beforeEach(() => {
@@ -53,7 +57,12 @@ describe('deliver', () => {
     receiver.received.length = 0;
     const retry = await deliver(m, targets, { log, timeoutMs: 2000 });
     expect(retry.sent).toEqual([failedTarget]);
-    expect(retry.skipped.sort()).toEqual(targets.map((t) => t.name).filter((n) => n !== failedTarget).sort());
+    expect(retry.skipped.sort()).toEqual(
+      targets
+        .map((t) => t.name)
+        .filter((n) => n !== failedTarget)
+        .sort(),
+    );
     expect(receiver.received.map((r) => [r.path, r.status])).toEqual([[failed.path, 200]]);
   });
 
@@ -71,7 +80,10 @@ describe('deliver', () => {
   });
 
   it('targets come from the settings in a fixed order, unset ones left out', () => {
-    expect(configuredTargets({ slackUrl: 'https://hooks.slack.com/x', webhookUrl: 'https://h.example/y' }).map((t) => t.name)).toEqual(['webhook', 'slack']);
+    expect(configuredTargets({ slackUrl: 'https://hooks.slack.com/x', webhookUrl: 'https://h.example/y' }).map((t) => t.name)).toEqual([
+      'webhook',
+      'slack',
+    ]);
     expect(configuredTargets({})).toEqual([]);
   });
 });

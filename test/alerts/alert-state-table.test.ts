@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TableAlertState } from '../../src/alerts/state.js';
+import { TableAlertState } from '../../src/alerts/alert-state-table.js';
 import { storageAccess } from '../../src/storage.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 
@@ -17,7 +17,11 @@ describe('TableAlertState', () => {
     expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toBeUndefined();
     const at = new Date('2026-11-23T10:32:00Z');
     await state.markAlerted('stall_rate', 'Cdn', 'Akamai', { lastAlertedAt: at, alertId: 'a1b2c3d4e5f60718', keys: ['k1', 'k2'] });
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({ lastAlertedAt: at, alertId: 'a1b2c3d4e5f60718', keys: ['k1', 'k2'] });
+    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({
+      lastAlertedAt: at,
+      alertId: 'a1b2c3d4e5f60718',
+      keys: ['k1', 'k2'],
+    });
     // another KPI, or another value with characters table keys forbid, is another record
     expect(await state.lastAlert('error_rate', 'Cdn', 'Akamai')).toBeUndefined();
     await state.markAlerted('error_rate', 'ContentId', 'a/b\\c#d?e', { lastAlertedAt: at, alertId: 'ffff0000ffff0000', keys: ['k3'] });
@@ -25,7 +29,11 @@ describe('TableAlertState', () => {
     // a later alert replaces the record
     const later = new Date('2026-11-23T11:40:00Z');
     await state.markAlerted('stall_rate', 'Cdn', 'Akamai', { lastAlertedAt: later, alertId: '0123456789abcdef', keys: ['k9'] });
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({ lastAlertedAt: later, alertId: '0123456789abcdef', keys: ['k9'] });
+    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({
+      lastAlertedAt: later,
+      alertId: '0123456789abcdef',
+      keys: ['k9'],
+    });
   });
 
   it('records deliveries per alert and target, adding to what is there', async () => {
