@@ -76,6 +76,8 @@ export const settingsSchema = z.object({
   QOE_CORS_ORIGINS: csv.default(['http://localhost:*', 'http://127.0.0.1:*']),
   QOE_MAX_BODY_BYTES: int(1 * MiB, 1),
   QOE_MAX_DECODED_BYTES: int(8 * MiB, 1),
+  /** Decoded bytes per byte on the wire (gzip/deflate) past the first 64 KiB: a bomb is refused early. */
+  QOE_MAX_DECODE_RATIO: int(100, 1),
   QOE_MAX_RECORDS_PER_REQUEST: int(1000, 1),
   QOE_MAX_STRING_LENGTH: int(1024, 16),
   QOE_MAX_URL_LENGTH: int(4096, 64),
@@ -94,6 +96,8 @@ export const settingsSchema = z.object({
   /** Optional MaxMind GeoIP2/GeoLite2 ASN mmdb. */
   QOE_GEO_ASN_DB: z.string().default(''),
   QOE_UA_CACHE_SIZE: int(10_000, 1),
+  /** Byte bound of the User-Agent cache (keys and results), whatever the entry count. */
+  QOE_UA_CACHE_BYTES: int(8 * MiB, 64 * 1024),
   /** JSON array of {pattern, group} rules that pull a content id out of the manifest URL. */
   QOE_CONTENT_ID_RULES: jsonSetting(z.array(contentIdRule), []),
   /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
@@ -126,6 +130,8 @@ export const settingsSchema = z.object({
   /** Dead letters go to a blob container (`blob`) or under the data folder (`file`). */
   QOE_DEADLETTER_STORE: z.enum(['blob', 'file']).default('blob'),
   QOE_DEADLETTER_CONTAINER: z.string().default('qoe-deadletter'),
+  /** Dead-letter bytes one request (or one blob chunk) may write; past it, records keep index and reason only. */
+  QOE_DEADLETTER_BYTES_PER_REQUEST: int(256 * 1024, 4096),
 
   // --- Kusto (Azure Data Explorer) ----------------------------------------------------------
   /** Engine URI, e.g. https://mycluster.westeurope.kusto.windows.net. Empty: no cluster. */
@@ -190,6 +196,7 @@ export interface Config {
     corsOrigins: string[];
     maxBodyBytes: number;
     maxDecodedBytes: number;
+    maxDecodeRatio: number;
     maxRecordsPerRequest: number;
     maxStringLength: number;
     maxUrlLength: number;
@@ -201,6 +208,7 @@ export interface Config {
     cityDb?: string;
     asnDb?: string;
     uaCacheSize: number;
+    uaCacheBytes: number;
     contentIdRules: z.output<typeof contentIdRule>[];
     cdnRules: z.output<typeof cdnRule>[];
   };
@@ -209,7 +217,7 @@ export interface Config {
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   sink: 'file' | 'kusto';
   fileSink: { dir: string; windowSeconds: number };
-  deadLetter: { store: 'blob' | 'file'; container: string; dir: string };
+  deadLetter: { store: 'blob' | 'file'; container: string; dir: string; maxBytesPerEntry: number };
   kusto: {
     clusterUri: string;
     ingestUri: string;
@@ -278,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       corsOrigins: s.QOE_CORS_ORIGINS,
       maxBodyBytes: s.QOE_MAX_BODY_BYTES,
       maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
+      maxDecodeRatio: s.QOE_MAX_DECODE_RATIO,
       maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
       maxStringLength: s.QOE_MAX_STRING_LENGTH,
       maxUrlLength: s.QOE_MAX_URL_LENGTH,
@@ -289,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cityDb: s.QOE_GEO_CITY_DB || undefined,
       asnDb: s.QOE_GEO_ASN_DB || undefined,
       uaCacheSize: s.QOE_UA_CACHE_SIZE,
+      uaCacheBytes: s.QOE_UA_CACHE_BYTES,
       contentIdRules: s.QOE_CONTENT_ID_RULES,
       cdnRules: s.QOE_CDN_RULES,
     },
@@ -305,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       store: s.QOE_DEADLETTER_STORE,
       container: s.QOE_DEADLETTER_CONTAINER,
       dir: path.join(dataDir, 'deadletter'),
+      maxBytesPerEntry: s.QOE_DEADLETTER_BYTES_PER_REQUEST,
     },
     kusto: {
       clusterUri: cluster,

@@ -169,17 +169,103 @@ export function resolveClientIp(
   return normalizeIp(socketAddress);
 }
 
-/** "203.0.113.0/24" for IPv4, "2001:db8:1234::/48" for IPv6 (RFC 5952 form); null when there is no valid address. */
-export function ipPrefix(ip: string | undefined): string | null {
+/** The IPv4 an IPv6 address embeds (v4-mapped, v4-translated, v4-compatible, 6to4, Teredo, NAT64), as an integer. */
+function embeddedV4(g: number[]): number | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
+  const low = ((g6 << 16) | g7) >>> 0;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) {
+    // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated), ::a.b.c.d (compatible, deprecated)
+    if ((g4 === 0 && (g5 === 0xffff || g5 === 0)) || (g4 === 0xffff && g5 === 0)) return low;
+  }
+  if (g0 === 0x2002) return ((g1 << 16) | g2) >>> 0; // 6to4 2002:AABB:CCDD::/48
+  if (g0 === 0x2001 && g1 === 0) return ~low >>> 0; // Teredo: the client's address, every bit flipped, in the last 32 bits
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return low; // NAT64 well-known prefix 64:ff9b::/96
+  return undefined;
+}
+
+/**
+ * The one address reduction: IPv4 -> its /24; IPv6 -> its /48 (RFC 5952 form), except addresses
+ * that embed an IPv4 (v4-mapped, 6to4 2002::/16, Teredo 2001::/32, NAT64 64:ff9b::/96), which
+ * reduce to the embedded IPv4's /24 (a /48 of 6to4 still holds the whole IPv4). Null when `ip`
+ * is not an address.
+ */
+export function reduceAddress(ip: string | undefined): string | null {
   const n = normalizeIp(ip);
   if (!n) return null;
   if (n.indexOf(':') < 0) return `${n.slice(0, n.lastIndexOf('.'))}.0/24`;
   const g = expandV6(n);
   if (!g) return null;
+  const v4 = embeddedV4(g);
+  if (v4 !== undefined) return `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.0/24`;
   // The zeros after the first three groups are always the longest run, so they are the ones compressed.
   const [a, b, c] = g as [number, number, number];
   if (c !== 0) return `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::/48`;
   if (b !== 0) return `${a.toString(16)}:${b.toString(16)}::/48`;
   if (a !== 0) return `${a.toString(16)}::/48`;
   return '::/48';
+}
+
+/** Same as reduceAddress (the name the row builder uses). */
+export const ipPrefix = reduceAddress;
+
+const isHexColonDot = (c: number) => (c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isDigitDot = (c: number) => (c >= 48 && c <= 57) || c === 46;
+
+/** Replaces each maximal run of `inRun` characters with `replace(run, next)`'s answer (when it has one). Linear. */
+function replaceRuns(text: string, inRun: (c: number) => boolean, replace: (run: string, rest: string) => string | undefined): string {
+  let out: string[] | undefined;
+  let last = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (!inRun(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && inRun(text.charCodeAt(i))) i++;
+    const r = replace(text.slice(start, i), text.slice(i, i + 4));
+    if (r !== undefined) {
+      (out ??= []).push(text.slice(last, start), r);
+      last = i;
+    }
+  }
+  return out ? out.join('') + text.slice(last) : text;
+}
+
+/** A run already written as a prefix ("198.51.100.0" before "/24") stays as it is. */
+const isPrefixAlready = (run: string, rest: string, reduced: string) => rest.charCodeAt(0) === 47 /* / */ && reduced.startsWith(`${run}/`);
+
+function scrubV6(run: string, rest: string): string | undefined {
+  if (run.length > 64 || run.indexOf(':') === run.lastIndexOf(':')) return undefined; // an IPv6 has two colons at least
+  for (const candidate of [run, run.replace(/[:.]$/, '')]) {
+    if (isIP(candidate) !== 6) continue;
+    const reduced = reduceAddress(candidate);
+    if (!reduced || isPrefixAlready(candidate, rest, reduced)) return undefined;
+    return reduced + run.slice(candidate.length);
+  }
+  return undefined;
+}
+
+const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d|0\d{1,2})$/;
+
+function scrubV4(run: string, rest: string): string | undefined {
+  const parts = run.split('.');
+  if (parts.length < 4) return undefined;
+  for (let k = 0; k + 4 <= parts.length; k++) {
+    const q = parts.slice(k, k + 4);
+    if (!q.every((p) => OCTET.test(p))) continue;
+    const [a, b, c, d] = q.map((p) => Number(p)) as [number, number, number, number];
+    const reduced = `${a}.${b}.${c}.0/24`;
+    if (parts.length === 4 && d === 0 && rest.charCodeAt(0) === 47) return undefined; // already a prefix
+    return reduced;
+  }
+  return undefined;
+}
+
+/**
+ * Every IPv4 and IPv6 address written in a text, reduced to its prefix (reduceAddress). The last
+ * gate before anything is stored or logged: rows, dead letters, log lines. Linear in the text.
+ */
+export function scrubAddresses(text: string): string {
+  return replaceRuns(replaceRuns(text, isHexColonDot, scrubV6), isDigitDot, scrubV4);
 }
