@@ -235,12 +235,15 @@ function replaceRuns(text: string, inRun: (c: number) => boolean, replace: (run:
 /** A run already written as a prefix ("198.51.100.0" before "/24") stays as it is. */
 const isPrefixAlready = (run: string, rest: string, reduced: string) => rest.charCodeAt(0) === 47 /* / */ && reduced.startsWith(`${run}/`);
 
+/** Loopback (127/8, ::1) identifies no client: the local emulator's URLs (Azurite) keep it. */
+const isLoopback = (reduced: string) => reduced.startsWith('127.') || reduced === '::/48';
+
 function scrubV6(run: string, rest: string): string | undefined {
   if (run.length > 64 || run.indexOf(':') === run.lastIndexOf(':')) return undefined; // an IPv6 has two colons at least
   for (const candidate of [run, run.replace(/[:.]$/, '')]) {
     if (isIP(candidate) !== 6) continue;
     const reduced = reduceAddress(candidate);
-    if (!reduced || isPrefixAlready(candidate, rest, reduced)) return undefined;
+    if (!reduced || isPrefixAlready(candidate, rest, reduced) || (candidate === '::1' && isLoopback(reduced))) return undefined;
     return reduced + run.slice(candidate.length);
   }
   return undefined;
@@ -248,16 +251,32 @@ function scrubV6(run: string, rest: string): string | undefined {
 
 const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d|0\d{1,2})$/;
 
+/** The longest octet (1-3 digits) at the end (`fromEnd`) or the start of a digit string; undefined when none. */
+function octetAt(digits: string, fromEnd: boolean): string | undefined {
+  for (let n = Math.min(3, digits.length); n >= 1; n--) {
+    const o = fromEnd ? digits.slice(digits.length - n) : digits.slice(0, n);
+    if (OCTET.test(o)) return o;
+  }
+  return undefined;
+}
+
+/**
+ * A digit-and-dot run holding a dotted quad -> the run with the quad reduced to its /24. The quad
+ * may be glued to other digits (percent-encoding: `%22203.0.113.7%22`), so the first octet is
+ * read from the end of its digits and the last from the start of its digits.
+ */
 function scrubV4(run: string, rest: string): string | undefined {
   const parts = run.split('.');
   if (parts.length < 4) return undefined;
+  if (parts.length === 4 && parts[3] === '0' && rest.charCodeAt(0) === 47 && parts.every((p) => OCTET.test(p))) return undefined; // already a prefix
   for (let k = 0; k + 4 <= parts.length; k++) {
-    const q = parts.slice(k, k + 4);
-    if (!q.every((p) => OCTET.test(p))) continue;
-    const [a, b, c, d] = q.map((p) => Number(p)) as [number, number, number, number];
-    const reduced = `${a}.${b}.${c}.0/24`;
-    if (parts.length === 4 && d === 0 && rest.charCodeAt(0) === 47) return undefined; // already a prefix
-    return reduced;
+    const first = octetAt(parts[k]!, true);
+    const last = octetAt(parts[k + 3]!, false);
+    if (first !== undefined && Number(first) === 127) continue; // loopback
+    if (first === undefined || last === undefined || !OCTET.test(parts[k + 1]!) || !OCTET.test(parts[k + 2]!)) continue;
+    const before = [...parts.slice(0, k), parts[k]!.slice(0, parts[k]!.length - first.length)].join('.');
+    const after = [parts[k + 3]!.slice(last.length), ...parts.slice(k + 4)].join('.');
+    return `${before}${Number(first)}.${Number(parts[k + 1])}.${Number(parts[k + 2])}.0/24${after}`;
   }
   return undefined;
 }
@@ -267,5 +286,7 @@ function scrubV4(run: string, rest: string): string | undefined {
  * gate before anything is stored or logged: rows, dead letters, log lines. Linear in the text.
  */
 export function scrubAddresses(text: string): string {
+  // Percent-encoded colons and dots (a query string, a CDN log's URL) are read as what they encode.
+  if (text.indexOf('%') >= 0) text = text.replace(/%3a/gi, ':').replace(/%2e/gi, '.');
   return replaceRuns(replaceRuns(text, isHexColonDot, scrubV6), isDigitDot, scrubV4);
 }

@@ -95,7 +95,11 @@ const HINT_KEY_CHARS = 256;
 /** Bytes of one cached result (a frozen object of five short strings), counted with its key. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-const head = (s: string | undefined, n: number) => (s === undefined ? '' : s.length > n ? s.slice(0, n) : s);
+/**
+ * The first n characters, as a string of their own: a plain slice of a 12 KB header would be a
+ * view that keeps all 12 KB alive as long as the cache holds the key.
+ */
+const head = (s: string | undefined, n: number) => (s === undefined ? '' : s.length > n ? Buffer.from(s.slice(0, n), 'utf16le').toString('utf16le') : s);
 
 export class DeviceParser {
   private readonly cache: LRUCache<string, DeviceInfo>;
