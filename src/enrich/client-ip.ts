@@ -175,7 +175,8 @@ function embeddedV4(g: number[]): number | undefined {
   const low = ((g6 << 16) | g7) >>> 0;
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) {
     // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated), ::a.b.c.d (compatible, deprecated)
-    if ((g4 === 0 && (g5 === 0xffff || g5 === 0)) || (g4 === 0xffff && g5 === 0)) return low;
+    if ((g4 === 0 && g5 === 0xffff) || (g4 === 0xffff && g5 === 0)) return low;
+    if (g4 === 0 && g5 === 0 && g6 >= 0x100) return low; // ::a.b.c.d, but not :: or ::1
   }
   if (g0 === 0x2002) return ((g1 << 16) | g2) >>> 0; // 6to4 2002:AABB:CCDD::/48
   if (g0 === 0x2001 && g1 === 0) return ~low >>> 0; // Teredo: the client's address, every bit flipped, in the last 32 bits
@@ -239,12 +240,17 @@ const isPrefixAlready = (run: string, rest: string, reduced: string) => rest.cha
 const isLoopback = (reduced: string) => reduced.startsWith('127.') || reduced === '::/48';
 
 function scrubV6(run: string, rest: string): string | undefined {
-  if (run.length > 64 || run.indexOf(':') === run.lastIndexOf(':')) return undefined; // an IPv6 has two colons at least
-  for (const candidate of [run, run.replace(/[:.]$/, '')]) {
-    if (isIP(candidate) !== 6) continue;
-    const reduced = reduceAddress(candidate);
-    if (!reduced || isPrefixAlready(candidate, rest, reduced) || (candidate === '::1' && isLoopback(reduced))) return undefined;
-    return reduced + run.slice(candidate.length);
+  if (run.length > 80 || run.indexOf(':') === run.lastIndexOf(':')) return undefined; // an IPv6 has two colons at least
+  // Hex glued in front (percent-encoding: `%222001:db8::1`) is skipped: up to 6 leading characters.
+  const maxSkip = Math.min(6, Math.max(0, run.indexOf(':') - 1));
+  for (let skip = 0; skip <= maxSkip; skip++) {
+    const body = run.slice(skip);
+    for (const candidate of [body, body.replace(/[:.]$/, '')]) {
+      if (isIP(candidate) !== 6) continue;
+      const reduced = reduceAddress(candidate);
+      if (!reduced || isPrefixAlready(candidate, rest, reduced) || (candidate === '::1' && isLoopback(reduced))) return undefined;
+      return run.slice(0, skip) + reduced + body.slice(candidate.length);
+    }
   }
   return undefined;
 }

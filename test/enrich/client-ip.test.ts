@@ -153,7 +153,7 @@ describe('ipPrefix', () => {
     expect(ipPrefix('0:0:1::5')).toBe('0:0:1::/48');
     expect(ipPrefix('::1')).toBe('::/48');
     expect(ipPrefix('::')).toBe('::/48');
-    expect(ipPrefix('64:ff9b::1.2.3.4')).toBe('64:ff9b::/48');
+    expect(ipPrefix('64:ff9b::1.2.3.4')).toBe('1.2.3.0/24'); // NAT64 embeds the IPv4 (issue 14)
     expect(ipPrefix('[2a00:1450:4001:81c::200e]:443')).toBe('2a00:1450:4001::/48');
   });
 
