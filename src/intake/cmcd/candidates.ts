@@ -4,7 +4,7 @@ import { errorMessage, IntakeError } from '../../errors.js';
 import type { Candidate } from '../../pipeline/contract.js';
 import { countNonBlankLines, splitLines } from '../../pipeline/lines.js';
 import { boundedJson, boundedRaw } from '../../pipeline/values.js';
-import type { CmcdKeys, RequestCmcd } from './decode.js';
+import type { RequestCmcd } from './decode.js';
 import { cmcdRecordFromLine, cmcdToBeacon, withCmcd, type CmcdMapOptions, type CmcdRecord } from './map.js';
 
 /** Media types of a CMCD event-report body; all three are in use. */
