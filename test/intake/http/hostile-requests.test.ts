@@ -74,6 +74,8 @@ describe('hostile requests of at most 16 KB', () => {
   it.each(HOSTILE)('%s: answered < 500 within 100 ms CPU and 32 MB RSS', async (_name, handler, makeBody, headers) => {
     const body = makeBody();
     const m = await measure(handler, body, headers);
+    // PRINT_FIGURES=1 for the table in docs/reliability-security.md
+    if (process.env.PRINT_FIGURES) console.log(`| ${_name} | ${body.length} | ${m.status} | ${m.cpuMs.toFixed(1)} | ${(m.rssBytes / 2 ** 20).toFixed(1)} |`);
     expect(m.status).toBeLessThan(500);
     expect(m.status).toBeGreaterThanOrEqual(200);
     expect(m.cpuMs).toBeLessThan(CPU_BUDGET_MS);
