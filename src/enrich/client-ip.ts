@@ -210,20 +210,36 @@ export function reduceAddress(ip: string | undefined): string | null {
 export const ipPrefix = reduceAddress;
 
 const isHexColonDot = (c: number) => (c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-const isDigitDot = (c: number) => (c >= 48 && c <= 57) || c === 46;
 
-/** Replaces each maximal run of `inRun` characters with `replace(run, next)`'s answer (when it has one). Linear. */
-function replaceRuns(text: string, inRun: (c: number) => boolean, replace: (run: string, rest: string) => string | undefined): string {
+/**
+ * Replaces each maximal run of `inRun` characters holding at least `minSeparators` of `separator`
+ * with `replace(run, next)`'s answer (when it has one). Linear; runs without enough separators
+ * (words, numbers, hex ids) cost their scan only.
+ */
+function replaceRuns(
+  text: string,
+  inRun: (c: number) => boolean,
+  separator: number,
+  minSeparators: number,
+  replace: (run: string, rest: string) => string | undefined,
+): string {
   let out: string[] | undefined;
   let last = 0;
   let i = 0;
-  while (i < text.length) {
+  const n = text.length;
+  while (i < n) {
     if (!inRun(text.charCodeAt(i))) {
       i++;
       continue;
     }
     const start = i;
-    while (i < text.length && inRun(text.charCodeAt(i))) i++;
+    let seps = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (!inRun(c)) break;
+      if (c === separator) seps++;
+    }
+    if (seps < minSeparators) continue;
     const r = replace(text.slice(start, i), text.slice(i, i + 4));
     if (r !== undefined) {
       (out ??= []).push(text.slice(last, start), r);
@@ -266,26 +282,25 @@ function octetAt(digits: string, fromEnd: boolean): string | undefined {
   return undefined;
 }
 
-/**
- * A digit-and-dot run holding a dotted quad -> the run with the quad reduced to its /24. The quad
- * may be glued to other digits (percent-encoding: `%22203.0.113.7%22`), so the first octet is
- * read from the end of its digits and the last from the start of its digits.
- */
-function scrubV4(run: string, rest: string): string | undefined {
-  const parts = run.split('.');
-  if (parts.length < 4) return undefined;
-  if (parts.length === 4 && parts[3] === '0' && rest.charCodeAt(0) === 47 && parts.every((p) => OCTET.test(p))) return undefined; // already a prefix
-  for (let k = 0; k + 4 <= parts.length; k++) {
-    const first = octetAt(parts[k]!, true);
-    const last = octetAt(parts[k + 3]!, false);
-    if (first !== undefined && Number(first) === 127) continue; // loopback
-    if (first === undefined || last === undefined || !OCTET.test(parts[k + 1]!) || !OCTET.test(parts[k + 2]!)) continue;
-    const before = [...parts.slice(0, k), parts[k]!.slice(0, parts[k]!.length - first.length)].join('.');
-    const after = [parts[k + 3]!.slice(last.length), ...parts.slice(k + 4)].join('.');
-    return `${before}${Number(first)}.${Number(parts[k + 1])}.${Number(parts[k + 2])}.0/24${after}`;
-  }
-  return undefined;
+// A dotted quad, possibly glued to more digits on either side (percent-encoding: `%22203.0.113.7%22`).
+const DOTTED_QUAD = /(\d+)\.(\d{1,3})\.(\d{1,3})\.(\d+)/g;
+
+function scrubV4(text: string): string {
+  return text.replace(DOTTED_QUAD, (m: string, a: string, b: string, c: string, d: string, offset: number) => {
+    if (!OCTET.test(b) || !OCTET.test(c)) return m;
+    const first = octetAt(a, true);
+    const last = octetAt(d, false);
+    if (first === undefined || last === undefined) return m;
+    if (d === '0' && text.charCodeAt(offset + m.length) === 47 /* / */) return m; // already a prefix (a.b.c.0/24)
+    if (Number(first) === 127) return m; // loopback
+    return `${a.slice(0, a.length - first.length)}${Number(first)}.${Number(b)}.${Number(c)}.0/24${d.slice(last.length)}`;
+  });
 }
+
+// One cheap test that lets most texts skip the scans: an IPv6 has "::" or six colons among its
+// groups; a dotted quad that is not already a prefix ("a.b.c.0/") has four numbers.
+const ADDRESS_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:|\d\.\d{1,3}\.\d{1,3}\.(?!0\/)\d/i;
+const V6_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:/i;
 
 /**
  * Every IPv4 and IPv6 address written in a text, reduced to its prefix (reduceAddress). The last
@@ -294,5 +309,7 @@ function scrubV4(run: string, rest: string): string | undefined {
 export function scrubAddresses(text: string): string {
   // Percent-encoded colons and dots (a query string, a CDN log's URL) are read as what they encode.
   if (text.indexOf('%') >= 0) text = text.replace(/%3a/gi, ':').replace(/%2e/gi, '.');
-  return replaceRuns(replaceRuns(text, isHexColonDot, scrubV6), isDigitDot, scrubV4);
+  if (!ADDRESS_HINT.test(text)) return text;
+  if (V6_HINT.test(text)) text = replaceRuns(text, isHexColonDot, 58 /* : */, 2, scrubV6);
+  return scrubV4(text);
 }
