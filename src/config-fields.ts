@@ -75,6 +75,8 @@ export const fields = {
   QOE_CORS_ORIGINS: csv.default(['http://localhost:*', 'http://127.0.0.1:*']),
   QOE_MAX_BODY_BYTES: int(1 * MiB, 1),
   QOE_MAX_DECODED_BYTES: int(8 * MiB, 1),
+  /** Decoded bytes per byte on the wire (gzip/deflate) past the first 64 KiB: a bomb is refused early. */
+  QOE_MAX_DECODE_RATIO: int(100, 1),
   QOE_MAX_RECORDS_PER_REQUEST: int(1000, 1),
   QOE_MAX_STRING_LENGTH: int(1024, 16),
   QOE_MAX_URL_LENGTH: int(4096, 64),
@@ -93,6 +95,8 @@ export const fields = {
   /** Optional MaxMind GeoIP2/GeoLite2 ASN mmdb. */
   QOE_GEO_ASN_DB: z.string().default(''),
   QOE_UA_CACHE_SIZE: int(10_000, 1),
+  /** Byte bound of the User-Agent cache (keys and results), whatever the entry count. */
+  QOE_UA_CACHE_BYTES: int(8 * MiB, 64 * 1024),
   /** JSON array of {pattern, group} rules that pull a content id out of the manifest URL. */
   QOE_CONTENT_ID_RULES: jsonSetting(z.array(contentIdRule), []),
   /** JSON array of {hostSuffix, cdn} rules, tried before the built-in CDN host rules. */
@@ -128,6 +132,8 @@ export const fields = {
   /** Dead letters go to a blob container (`blob`) or under the data folder (`file`). */
   QOE_DEADLETTER_STORE: z.enum(['blob', 'file']).default('blob'),
   QOE_DEADLETTER_CONTAINER: z.string().default('qoe-deadletter'),
+  /** Dead-letter bytes one request (or one blob chunk) may write; past it, records keep index and reason only. */
+  QOE_DEADLETTER_BYTES_PER_REQUEST: int(256 * 1024, 4096),
 
   // --- Kusto (Azure Data Explorer) ----------------------------------------------------------
   /** Engine URI, e.g. https://mycluster.westeurope.kusto.windows.net. Empty: no cluster. */

@@ -67,6 +67,7 @@ export const sections = {
       'QOE_CORS_ORIGINS',
       'QOE_MAX_BODY_BYTES',
       'QOE_MAX_DECODED_BYTES',
+      'QOE_MAX_DECODE_RATIO',
       'QOE_MAX_RECORDS_PER_REQUEST',
       'QOE_MAX_STRING_LENGTH',
       'QOE_MAX_URL_LENGTH',
@@ -80,6 +81,7 @@ export const sections = {
         corsOrigins: s.QOE_CORS_ORIGINS,
         maxBodyBytes: s.QOE_MAX_BODY_BYTES,
         maxDecodedBytes: s.QOE_MAX_DECODED_BYTES,
+        maxDecodeRatio: s.QOE_MAX_DECODE_RATIO,
         maxRecordsPerRequest: s.QOE_MAX_RECORDS_PER_REQUEST,
         maxStringLength: s.QOE_MAX_STRING_LENGTH,
         maxUrlLength: s.QOE_MAX_URL_LENGTH,
@@ -89,7 +91,7 @@ export const sections = {
     }),
   ),
   enrich: section(
-    ['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'],
+    ['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_UA_CACHE_BYTES', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'],
     ['enrich'],
     (s) => ({
       enrich: {
@@ -97,6 +99,7 @@ export const sections = {
         cityDb: s.QOE_GEO_CITY_DB || undefined,
         asnDb: s.QOE_GEO_ASN_DB || undefined,
         uaCacheSize: s.QOE_UA_CACHE_SIZE,
+        uaCacheBytes: s.QOE_UA_CACHE_BYTES,
         contentIdRules: s.QOE_CONTENT_ID_RULES,
         cdnRules: s.QOE_CDN_RULES,
       },
@@ -124,6 +127,7 @@ export const sections = {
       'QOE_FILE_SINK_WINDOW_SECONDS',
       'QOE_DEADLETTER_STORE',
       'QOE_DEADLETTER_CONTAINER',
+      'QOE_DEADLETTER_BYTES_PER_REQUEST',
     ],
     ['sink', 'batch', 'retry', 'fileSink', 'deadLetter'],
     (s) => {
@@ -138,7 +142,12 @@ export const sections = {
         },
         retry: { maxAttempts: s.QOE_SINK_MAX_ATTEMPTS, baseMs: s.QOE_SINK_RETRY_BASE_MS, maxMs: s.QOE_SINK_RETRY_MAX_MS },
         fileSink: { dir: path.join(dataDir, 'sink'), windowSeconds: s.QOE_FILE_SINK_WINDOW_SECONDS },
-        deadLetter: { store: s.QOE_DEADLETTER_STORE, container: s.QOE_DEADLETTER_CONTAINER, dir: path.join(dataDir, 'deadletter') },
+        deadLetter: {
+          store: s.QOE_DEADLETTER_STORE,
+          container: s.QOE_DEADLETTER_CONTAINER,
+          dir: path.join(dataDir, 'deadletter'),
+          maxBytesPerEntry: s.QOE_DEADLETTER_BYTES_PER_REQUEST,
+        },
       };
     },
   ),

@@ -76,6 +76,32 @@ resource deadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   properties: { publicAccess: 'None' }
 }
 
+@description('Days a rejected record stays in the dead-letter container (rejected/); failed batches (batches/) wait for replay and are never expired.')
+@minValue(1)
+param deadLetterRetentionDays int = 30
+
+// Rejected client input cannot pile up for ever: a flood of bad records is gone after the retention.
+resource deadLetterLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-06-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-rejected-records'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${deadLetterContainerName}/rejected/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: deadLetterRetentionDays } } }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [deadLetter]
+}
+
 resource eventGridDeadLetter 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
   parent: blobService
   name: eventGridDeadLetterContainerName

@@ -169,17 +169,147 @@ export function resolveClientIp(
   return normalizeIp(socketAddress);
 }
 
-/** "203.0.113.0/24" for IPv4, "2001:db8:1234::/48" for IPv6 (RFC 5952 form); null when there is no valid address. */
-export function ipPrefix(ip: string | undefined): string | null {
+/** The IPv4 an IPv6 address embeds (v4-mapped, v4-translated, v4-compatible, 6to4, Teredo, NAT64), as an integer. */
+function embeddedV4(g: number[]): number | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
+  const low = ((g6 << 16) | g7) >>> 0;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) {
+    // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated), ::a.b.c.d (compatible, deprecated)
+    if ((g4 === 0 && g5 === 0xffff) || (g4 === 0xffff && g5 === 0)) return low;
+    if (g4 === 0 && g5 === 0 && g6 >= 0x100) return low; // ::a.b.c.d, but not :: or ::1
+  }
+  if (g0 === 0x2002) return ((g1 << 16) | g2) >>> 0; // 6to4 2002:AABB:CCDD::/48
+  if (g0 === 0x2001 && g1 === 0) return ~low >>> 0; // Teredo: the client's address, every bit flipped, in the last 32 bits
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return low; // NAT64 well-known prefix 64:ff9b::/96
+  return undefined;
+}
+
+/**
+ * The one address reduction: IPv4 -> its /24; IPv6 -> its /48 (RFC 5952 form), except addresses
+ * that embed an IPv4 (v4-mapped, 6to4 2002::/16, Teredo 2001::/32, NAT64 64:ff9b::/96), which
+ * reduce to the embedded IPv4's /24 (a /48 of 6to4 still holds the whole IPv4). Null when `ip`
+ * is not an address.
+ */
+export function reduceAddress(ip: string | undefined): string | null {
   const n = normalizeIp(ip);
   if (!n) return null;
   if (n.indexOf(':') < 0) return `${n.slice(0, n.lastIndexOf('.'))}.0/24`;
   const g = expandV6(n);
   if (!g) return null;
+  const v4 = embeddedV4(g);
+  if (v4 !== undefined) return `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.0/24`;
   // The zeros after the first three groups are always the longest run, so they are the ones compressed.
   const [a, b, c] = g as [number, number, number];
   if (c !== 0) return `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::/48`;
   if (b !== 0) return `${a.toString(16)}:${b.toString(16)}::/48`;
   if (a !== 0) return `${a.toString(16)}::/48`;
   return '::/48';
+}
+
+/** Same as reduceAddress (the name the row builder uses). */
+export const ipPrefix = reduceAddress;
+
+const isHexColonDot = (c: number) => (c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * Replaces each maximal run of `inRun` characters holding at least `minSeparators` of `separator`
+ * with `replace(run, next)`'s answer (when it has one). Linear; runs without enough separators
+ * (words, numbers, hex ids) cost their scan only.
+ */
+function replaceRuns(
+  text: string,
+  inRun: (c: number) => boolean,
+  separator: number,
+  minSeparators: number,
+  replace: (run: string, rest: string) => string | undefined,
+): string {
+  let out: string[] | undefined;
+  let last = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    if (!inRun(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let seps = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (!inRun(c)) break;
+      if (c === separator) seps++;
+    }
+    if (seps < minSeparators) continue;
+    const r = replace(text.slice(start, i), text.slice(i, i + 4));
+    if (r !== undefined) {
+      (out ??= []).push(text.slice(last, start), r);
+      last = i;
+    }
+  }
+  return out ? out.join('') + text.slice(last) : text;
+}
+
+/** A run already written as a prefix ("198.51.100.0" before "/24") stays as it is. */
+const isPrefixAlready = (run: string, rest: string, reduced: string) => rest.charCodeAt(0) === 47 /* / */ && reduced.startsWith(`${run}/`);
+
+/** Loopback (127/8, ::1) identifies no client: the local emulator's URLs (Azurite) keep it. */
+const isLoopback = (reduced: string) => reduced.startsWith('127.') || reduced === '::/48';
+
+function scrubV6(run: string, rest: string): string | undefined {
+  if (run.length > 80 || run.indexOf(':') === run.lastIndexOf(':')) return undefined; // an IPv6 has two colons at least
+  // Hex glued in front (percent-encoding: `%222001:db8::1`) is skipped: up to 6 leading characters.
+  const maxSkip = Math.min(6, Math.max(0, run.indexOf(':') - 1));
+  for (let skip = 0; skip <= maxSkip; skip++) {
+    const body = run.slice(skip);
+    for (const candidate of [body, body.replace(/[:.]$/, '')]) {
+      if (isIP(candidate) !== 6) continue;
+      const reduced = reduceAddress(candidate);
+      if (!reduced || isPrefixAlready(candidate, rest, reduced) || (candidate === '::1' && isLoopback(reduced))) return undefined;
+      return run.slice(0, skip) + reduced + body.slice(candidate.length);
+    }
+  }
+  return undefined;
+}
+
+const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d|0\d{1,2})$/;
+
+/** The longest octet (1-3 digits) at the end (`fromEnd`) or the start of a digit string; undefined when none. */
+function octetAt(digits: string, fromEnd: boolean): string | undefined {
+  for (let n = Math.min(3, digits.length); n >= 1; n--) {
+    const o = fromEnd ? digits.slice(digits.length - n) : digits.slice(0, n);
+    if (OCTET.test(o)) return o;
+  }
+  return undefined;
+}
+
+// A dotted quad, possibly glued to more digits on either side (percent-encoding: `%22203.0.113.7%22`).
+const DOTTED_QUAD = /(\d+)\.(\d{1,3})\.(\d{1,3})\.(\d+)/g;
+
+function scrubV4(text: string): string {
+  return text.replace(DOTTED_QUAD, (m: string, a: string, b: string, c: string, d: string, offset: number) => {
+    if (!OCTET.test(b) || !OCTET.test(c)) return m;
+    const first = octetAt(a, true);
+    const last = octetAt(d, false);
+    if (first === undefined || last === undefined) return m;
+    if (d === '0' && text.charCodeAt(offset + m.length) === 47 /* / */) return m; // already a prefix (a.b.c.0/24)
+    if (Number(first) === 127) return m; // loopback
+    return `${a.slice(0, a.length - first.length)}${Number(first)}.${Number(b)}.${Number(c)}.0/24${d.slice(last.length)}`;
+  });
+}
+
+// One cheap test that lets most texts skip the scans: an IPv6 has "::" or six colons among its
+// groups; a dotted quad that is not already a prefix ("a.b.c.0/") has four numbers.
+const ADDRESS_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:|\d\.\d{1,3}\.\d{1,3}\.(?!0\/)\d/i;
+const V6_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:/i;
+
+/**
+ * Every IPv4 and IPv6 address written in a text, reduced to its prefix (reduceAddress). The last
+ * gate before anything is stored or logged: rows, dead letters, log lines. Linear in the text.
+ */
+export function scrubAddresses(text: string): string {
+  // Percent-encoded colons and dots (a query string, a CDN log's URL) are read as what they encode.
+  if (text.indexOf('%') >= 0) text = text.replace(/%3a/gi, ':').replace(/%2e/gi, '.');
+  if (!ADDRESS_HINT.test(text)) return text;
+  if (V6_HINT.test(text)) text = replaceRuns(text, isHexColonDot, 58 /* : */, 2, scrubV6);
+  return scrubV4(text);
 }

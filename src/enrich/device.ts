@@ -88,22 +88,49 @@ function deviceTypeOf(ua: string, parsedType: string | undefined, os: string | n
 
 const NOTHING: DeviceInfo = Object.freeze({ os: null, osVersion: null, browser: null, browserVersion: null, deviceType: null });
 
+/** What ua-parser-js 1.x reads of a User-Agent (its UA_MAX_LENGTH is 500; 512 is a round bound above it). */
+export const UA_KEY_CHARS = 512;
+/** What a client hint may weigh in the key: real ones are under 200 characters. */
+const HINT_KEY_CHARS = 256;
+/** Bytes of one cached result (a frozen object of five short strings), counted with its key. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * The first n characters, as a string of their own: a plain slice of a 12 KB header would be a
+ * view that keeps all 12 KB alive as long as the cache holds the key.
+ */
+const head = (s: string | undefined, n: number) => (s === undefined ? '' : s.length > n ? Buffer.from(s.slice(0, n), 'utf16le').toString('utf16le') : s);
+
 export class DeviceParser {
   private readonly cache: LRUCache<string, DeviceInfo>;
   private readonly parser = new UAParser();
 
-  constructor(cacheSize: number) {
-    this.cache = new LRUCache({ max: Math.max(1, Math.floor(cacheSize) || 1) });
+  /** `cacheSize` entries at most, and `maxBytes` of keys and results at most, whichever binds first. */
+  constructor(cacheSize: number, maxBytes = 8 * 1024 * 1024) {
+    this.cache = new LRUCache({
+      max: Math.max(1, Math.floor(cacheSize) || 1),
+      maxSize: Math.max(4096, maxBytes),
+      sizeCalculation: (_info, key) => key.length * 2 + ENTRY_OVERHEAD_BYTES,
+    });
+  }
+
+  /** Bytes the cache holds now (keys and results, as counted for its bound). */
+  get cachedBytes(): number {
+    return this.cache.calculatedSize;
   }
 
   /** The same UA (and hints) always give the same frozen object. */
   parse(userAgent: string | undefined, hints?: ClientHints): DeviceInfo {
-    const ua = userAgent ?? '';
-    // Only what compute() reads goes into the key. \u0001 cannot occur in header values.
+    // Only what compute() reads goes into the key, bounded: a 12 KB agent costs 512 characters. \u0001 cannot occur in header values.
+    const ua = head(userAgent, UA_KEY_CHARS);
+    const h = (v: string | undefined) => head(v, HINT_KEY_CHARS);
     const key =
       hints === undefined
         ? ua
-        : `${ua}\u0001${hints.fullVersionList ?? ''}\u0001${hints.brands ?? ''}\u0001${hints.platform ?? ''}\u0001${hints.platformVersion ?? ''}\u0001${hints.mobile ?? ''}`;
+        : `${ua}\u0001${h(hints.fullVersionList)}\u0001${h(hints.brands)}\u0001${h(hints.platform)}\u0001${h(hints.platformVersion)}\u0001${h(hints.mobile)}`;
+    if (hints !== undefined) {
+      hints = { fullVersionList: h(hints.fullVersionList), brands: h(hints.brands), platform: h(hints.platform), platformVersion: h(hints.platformVersion), mobile: h(hints.mobile) };
+    }
     let info = this.cache.get(key);
     if (info === undefined) {
       info = this.compute(ua, hints);

@@ -13,6 +13,8 @@ export interface EnrichOptions {
   cityDb?: string;
   asnDb?: string;
   uaCacheSize: number;
+  /** Byte bound of the User-Agent cache. */
+  uaCacheBytes?: number;
   contentIdRules: ContentIdRule[];
   cdnRules: CdnRule[];
 }
@@ -34,7 +36,7 @@ export class Enricher {
 
   static async create(opts: EnrichOptions): Promise<Enricher> {
     const geo = await GeoLookup.open({ countryDb: opts.countryDb, cityDb: opts.cityDb, asnDb: opts.asnDb });
-    return new Enricher(geo, new DeviceParser(opts.uaCacheSize), new ContentIdResolver(opts.contentIdRules), new CdnResolver(opts.cdnRules));
+    return new Enricher(geo, new DeviceParser(opts.uaCacheSize, opts.uaCacheBytes), new ContentIdResolver(opts.contentIdRules), new CdnResolver(opts.cdnRules));
   }
 
   forSender(sender: Sender): SenderDimensions {

@@ -10,9 +10,13 @@ import type { GroupCommitBatcher } from '../ingest/batcher.js';
 import type { DeadLetterStore, RejectedRecord } from '../ingest/deadletter/store.js';
 import type { Candidate, CommitOptions, IntakeContext, PipelineResult, PreparedRecords } from './contract.js';
 import type { PipelineLimits } from './limits.js';
+import { STRUCTURE_LIMITS, structureError } from './bounds.js';
 import { boundedJson, isPlainObject } from './values.js';
 import type { SpanContext } from '@opentelemetry/api';
 import { recordIntake, telemetry } from '../telemetry/instruments.js';
+import { scrubAddresses } from '../enrich/client-ip.js';
+
+type RowOrigin = Parameters<typeof buildQoeEvent>[4];
 
 export class Pipeline {
   private readonly validator: BeaconValidator;
@@ -26,7 +30,7 @@ export class Pipeline {
     this.validator = createBeaconValidator(limits);
   }
 
-  /** Unknown fields, or an error when they are too large (or too deep) to keep. */
+  /** Unknown fields, or an error when they cross the structure limits (size cap: maxExtraBytes). */
   private extras(record: Record<string, unknown>): { extra: Record<string, unknown> | null; error?: string } {
     let entries: [string, unknown][] | undefined;
     for (const key in record) {
@@ -35,23 +39,47 @@ export class Pipeline {
     if (!entries) return { extra: null };
     // fromEntries defines own properties, so a "__proto__" key stays data and never a prototype.
     const extra = Object.fromEntries(entries);
-    let size: number;
-    try {
-      size = JSON.stringify(extra).length;
-    } catch {
-      return { extra: null, error: 'extra fields: cannot be serialized (too deeply nested)' };
+    const error = structureError(extra, { ...STRUCTURE_LIMITS, maxStringLength: this.limits.maxStringLength, maxBytes: this.limits.maxExtraBytes });
+    return error ? { extra: null, error: `extra fields: ${error}` } : { extra };
+  }
+
+  /** The record's client-controlled structures, bounded before any other work touches them. */
+  private structureErrors(record: Record<string, unknown>): string[] {
+    const errors: string[] = [];
+    const limits = { ...STRUCTURE_LIMITS, maxStringLength: this.limits.maxStringLength };
+    for (const field of ['cmcd', 'cdnHeaders'] as const) {
+      if (record[field] === undefined) continue;
+      const error = structureError(record[field], limits);
+      if (error) errors.push(`${field}: ${error}`);
     }
-    if (size > this.limits.maxExtraBytes) return { extra: null, error: `extra fields: larger than ${this.limits.maxExtraBytes} bytes` };
-    return { extra };
+    return errors;
+  }
+
+  /** One record -> its row, or why it is rejected. Throws only on a bug; prepare() turns that into a rejection too. */
+  private prepareOne(c: Candidate, dimsOf: (c: Candidate) => ReturnType<Enricher['forSender']>, origin: RowOrigin): { row: string } | { rejected: RejectedRecord } {
+    const reject = (errors: string[], raw?: string): { rejected: RejectedRecord } => ({
+      rejected: raw !== undefined ? { index: c.index, line: c.line, errors, raw } : { index: c.index, line: c.line, errors, record: c.value },
+    });
+    if (c.error !== undefined) return reject([c.error], c.raw);
+    if (!isPlainObject(c.value)) return reject(['record must be a JSON object']);
+    const structural = this.structureErrors(c.value);
+    if (structural.length) return reject(structural);
+    const checked = this.validator.validate(c.value);
+    if (!checked.ok) return reject(checked.errors);
+    const { extra, error } = this.extras(c.value);
+    if (error) return reject([error]);
+    const recordDims = this.enricher.forRecord(checked.beacon);
+    // The last gate before the sink: no address written anywhere in a row (URLs, Extra, CMCD).
+    return { row: scrubAddresses(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, dimsOf(c), recordDims, origin))) };
   }
 
   /** Validates, enriches and serializes every candidate (no I/O): rows for the sink, rejects for the dead-letter store. */
   prepare(candidates: Candidate[], ctx: IntakeContext): PreparedRecords {
-    const requestDims = this.enricher.forSender(ctx.sender);
+    let requestDims: ReturnType<Enricher['forSender']> | undefined;
     // Records that name their own sender (CDN log lines) share dimensions per client and agent.
     let perSender: Map<string, ReturnType<Enricher['forSender']>> | undefined;
     const dimsOf = (c: Candidate) => {
-      if (!c.sender) return requestDims;
+      if (!c.sender) return (requestDims ??= this.enricher.forSender(ctx.sender));
       const k = `${c.sender.clientIp ?? ''}\u0000${c.sender.userAgent ?? ''}`;
       let d = (perSender ??= new Map()).get(k);
       if (!d) perSender.set(k, (d = this.enricher.forSender(c.sender)));
@@ -63,26 +91,15 @@ export class Pipeline {
     const rejected: RejectedRecord[] = [];
 
     for (const c of candidates) {
-      if (c.error !== undefined) {
-        rejected.push({ index: c.index, line: c.line, errors: [c.error], raw: c.raw });
-        continue;
+      try {
+        const r = this.prepareOne(c, dimsOf, origin);
+        if ('row' in r) rows.push(r.row);
+        else rejected.push(r.rejected);
+      } catch (err) {
+        // Per-record isolation: whatever one record does to the validator, enricher or serializer
+        // is that record's rejection, never its neighbours' loss nor a 5xx for the request.
+        rejected.push({ index: c.index, line: c.line, errors: [`record could not be processed: ${errorMessage(err)}`], raw: c.raw ?? boundedJson(c.value) });
       }
-      if (!isPlainObject(c.value)) {
-        rejected.push({ index: c.index, line: c.line, errors: ['record must be a JSON object'], record: c.value });
-        continue;
-      }
-      const checked = this.validator.validate(c.value);
-      if (!checked.ok) {
-        rejected.push({ index: c.index, line: c.line, errors: checked.errors, record: c.value });
-        continue;
-      }
-      const { extra, error } = this.extras(c.value);
-      if (error) {
-        rejected.push({ index: c.index, line: c.line, errors: [error], raw: boundedJson(c.value) });
-        continue;
-      }
-      const recordDims = this.enricher.forRecord(checked.beacon);
-      rows.push(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, dimsOf(c), recordDims, origin)));
     }
     return { rows, rejected };
   }

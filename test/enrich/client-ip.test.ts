@@ -145,12 +145,15 @@ describe('ipPrefix', () => {
     expect(ipPrefix('2001:4860:4860::8888')).toBe('2001:4860:4860::/48');
     expect(ipPrefix('2001:db8:1234:5678:9abc::1')).toBe('2001:db8:1234::/48');
     expect(ipPrefix('2001:0DB8:0001:0000:0000:0000:0000:0001')).toBe('2001:db8:1::/48');
-    expect(ipPrefix('2001:0:1234::1')).toBe('2001:0:1234::/48');
-    expect(ipPrefix('2001::1')).toBe('2001::/48');
+    // 2001:0::/32 is Teredo: it embeds the client's IPv4 (bits flipped), so it reduces to that /24 (issue 14)
+    expect(ipPrefix('2001:0:1234::1')).toBe('255.255.255.0/24');
+    expect(ipPrefix('2001:db8:1234::1')).toBe('2001:db8:1234::/48');
+    expect(ipPrefix('2001:db8::1')).toBe('2001:db8::/48');
+    expect(ipPrefix('2a00::1')).toBe('2a00::/48');
     expect(ipPrefix('0:0:1::5')).toBe('0:0:1::/48');
     expect(ipPrefix('::1')).toBe('::/48');
     expect(ipPrefix('::')).toBe('::/48');
-    expect(ipPrefix('64:ff9b::1.2.3.4')).toBe('64:ff9b::/48');
+    expect(ipPrefix('64:ff9b::1.2.3.4')).toBe('1.2.3.0/24'); // NAT64 embeds the IPv4 (issue 14)
     expect(ipPrefix('[2a00:1450:4001:81c::200e]:443')).toBe('2a00:1450:4001::/48');
   });
 

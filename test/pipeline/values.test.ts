@@ -20,7 +20,10 @@ describe('record helpers', () => {
     expect(boundedJson({ s: 'x'.repeat(MAX_RAW_CHARS * 2) })).toHaveLength(MAX_RAW_CHARS);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(boundedJson(cyclic)).toBe('[unserializable]');
-    expect(boundedJson(10n)).toBe('[unserializable]');
+    // a cycle is written 32 levels deep, then "…": bounded, never a throw (issue 14)
+    expect(boundedJson(cyclic)).toMatch(/^(\{"self":){32}"…"\}+$/);
+    expect(boundedJson(10n)).toBe('null');
+    const throwing = Object.defineProperty({ a: 1 }, 'b', { enumerable: true, get: () => { throw new Error('boom'); } });
+    expect(boundedJson(throwing)).toBe('{"a":1,"b":…[unserializable]');
   });
 });

@@ -1,14 +1,17 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createOnce, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
-import { batchDocument, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import { batchDocument, DEFAULT_REJECTED_ENTRY_BYTES, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
 /** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
 export class BlobDeadLetterStore implements DeadLetterStore {
   readonly name = 'blob';
   private readonly ensureContainer: () => Promise<void>;
 
-  constructor(private readonly container: ContainerClient) {
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly maxBytesPerEntry = DEFAULT_REJECTED_ENTRY_BYTES,
+  ) {
     this.ensureContainer = createOnce(() => container.createIfNotExists());
   }
 
@@ -16,12 +19,12 @@ export class BlobDeadLetterStore implements DeadLetterStore {
     return BlobDeadLetterStore.forStorage(storageAccess({ connectionString }), containerName);
   }
 
-  static forStorage(storage: StorageAccess, containerName: string): BlobDeadLetterStore {
+  static forStorage(storage: StorageAccess, containerName: string, maxBytesPerEntry?: number): BlobDeadLetterStore {
     const service = storage.blobService({
       // Fail fast: the batcher already retried the sink; a dead-letter store that hangs turns into a 503 anyway.
       retryOptions: { maxTries: 3, tryTimeoutInMs: 10_000, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
     });
-    return new BlobDeadLetterStore(service.getContainerClient(containerName));
+    return new BlobDeadLetterStore(service.getContainerClient(containerName), maxBytesPerEntry);
   }
 
   private async put(doc: DeadLetterDocument): Promise<void> {
@@ -34,7 +37,7 @@ export class BlobDeadLetterStore implements DeadLetterStore {
   }
 
   writeRejected(entry: RejectedEntry): Promise<void> {
-    return this.put(rejectedDocument(entry));
+    return this.put(rejectedDocument(entry, new Date(), this.maxBytesPerEntry));
   }
 
   writeFailedBatch(batch: Batch, reason: string): Promise<void> {

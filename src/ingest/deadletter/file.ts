@@ -1,22 +1,51 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch } from '../sink.js';
-import { batchDocument, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import { batchDocument, DEFAULT_REJECTED_ENTRY_BYTES, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
 
-/** Dead letters as files under the data folder; written to a temp name and renamed, so a reader never sees half a file. */
+/** Writes a file and fsyncs it before resolving: what is acknowledged must survive a power cut. */
+async function writeDurably(file: string, body: string): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(body);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a folder, so a rename into it is durable too (not supported on Windows: skipped there). */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Dead letters as files under the data folder; written to a temp name, fsynced and renamed, so a
+ * reader never sees half a file and nothing acknowledged is lost to a crash.
+ */
 export class FileDeadLetterStore implements DeadLetterStore {
   readonly name = 'file';
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytesPerEntry = DEFAULT_REJECTED_ENTRY_BYTES,
+  ) {}
 
   private async put(doc: DeadLetterDocument): Promise<void> {
     const file = path.join(this.dir, ...doc.name.split('/'));
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, doc.body);
+    await writeDurably(`${file}.tmp`, doc.body);
     await rename(`${file}.tmp`, file);
+    await syncDir(path.dirname(file));
   }
 
   writeRejected(entry: RejectedEntry): Promise<void> {
-    return this.put(rejectedDocument(entry));
+    return this.put(rejectedDocument(entry, new Date(), this.maxBytesPerEntry));
   }
 
   writeFailedBatch(batch: Batch, reason: string): Promise<void> {

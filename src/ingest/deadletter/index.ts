@@ -6,6 +6,6 @@ import type { DeadLetterStore } from './store.js';
 
 export function createDeadLetterStore(config: Config): DeadLetterStore {
   return config.deadLetter.store === 'blob'
-    ? BlobDeadLetterStore.forStorage(storageFromConfig(config), config.deadLetter.container)
-    : new FileDeadLetterStore(config.deadLetter.dir);
+    ? BlobDeadLetterStore.forStorage(storageFromConfig(config), config.deadLetter.container, config.deadLetter.maxBytesPerEntry)
+    : new FileDeadLetterStore(config.deadLetter.dir, config.deadLetter.maxBytesPerEntry);
 }

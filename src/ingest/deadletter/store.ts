@@ -3,6 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Source } from '../../beacon/qoe-event.js';
 import type { Batch } from '../sink.js';
+import { scrubAddresses } from '../../enrich/client-ip.js';
+import { MAX_RAW_CHARS } from '../../pipeline/limits.js';
+import { boundedJson, boundedRaw } from '../../pipeline/values.js';
 
 export interface RejectedRecord {
   /** Position in the request/file (0-based), or the line number for line formats. */
@@ -91,24 +94,51 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:.]/g, '');
 }
 
-/** A rejected record as JSON; one that cannot be serialized (say, nested 100k deep) is kept as a note instead. */
-function recordJson(r: RejectedRecord): string {
-  try {
-    return JSON.stringify(r);
-  } catch {
-    return JSON.stringify({ index: r.index, errors: r.errors, raw: '[record could not be serialized]' });
+/** Dead-letter bytes one entry (a request, a blob chunk) may take by default; see QOE_DEADLETTER_BYTES_PER_REQUEST. */
+export const DEFAULT_REJECTED_ENTRY_BYTES = 256 * 1024;
+const MAX_ERRORS = 10;
+const MAX_ERROR_CHARS = 512;
+
+const boundedError = (e: string) => scrubAddresses(e.length > MAX_ERROR_CHARS ? `${e.slice(0, MAX_ERROR_CHARS)}…` : e);
+
+/**
+ * A rejected record as kept: index, line, reasons (at most 10, 512 characters each) and at most
+ * MAX_RAW_CHARS of its text: the parsed record itself when it fits, else `raw` (its JSON's start,
+ * `truncated: true`). Past the entry's byte budget, only index, line and the first reason.
+ */
+function recordJson(r: RejectedRecord, overBudget: boolean): string {
+  const head = { index: r.index, ...(r.line !== undefined && { line: r.line }) };
+  if (overBudget) return JSON.stringify({ ...head, errors: r.errors.slice(0, 1).map((e) => boundedError(e.slice(0, 200))), dropped: 'dead-letter budget reached' });
+  const errors = JSON.stringify(r.errors.slice(0, MAX_ERRORS).map(boundedError));
+  const start = `${JSON.stringify(head).slice(0, -1)},"errors":${errors}`;
+  if (r.record !== undefined) {
+    const json = boundedJson(r.record); // bounded, addresses scrubbed
+    if (json.length < MAX_RAW_CHARS) return `${start},"record":${json}}`;
+    return `${start},"raw":${JSON.stringify(json)},"truncated":true}`;
   }
+  if (r.raw !== undefined) {
+    const raw = boundedRaw(r.raw);
+    return `${start},"raw":${JSON.stringify(raw)}${raw.length < r.raw.length ? ',"truncated":true' : ''}}`;
+  }
+  return `${start}}`;
 }
 
-export function rejectedDocument(entry: RejectedEntry, now = new Date()): DeadLetterDocument {
+export function rejectedDocument(entry: RejectedEntry, now = new Date(), maxBytes = DEFAULT_REJECTED_ENTRY_BYTES): DeadLetterDocument {
   const head = JSON.stringify({
     kind: 'rejected',
     source: entry.source,
-    sourceRef: entry.sourceRef,
+    sourceRef: entry.sourceRef === null ? null : scrubAddresses(entry.sourceRef),
     receivedAt: entry.receivedAt.toISOString(),
     count: entry.records.length,
   });
-  const body = `${head.slice(0, -1)},"records":[${entry.records.map(recordJson).join(',')}]}`;
+  const parts: string[] = [];
+  let bytes = head.length;
+  for (const r of entry.records) {
+    const json = recordJson(r, bytes > maxBytes);
+    bytes += json.length + 1;
+    parts.push(json);
+  }
+  const body = `${head.slice(0, -1)},"records":[${parts.join(',')}]}`;
   return {
     name: `rejected/${datePath(now)}/${stamp(now)}-${randomUUID()}.json`,
     body,

@@ -4,11 +4,22 @@
 // all, so its name is the record that the tag was written, and a batch whose tag is already there
 // is skipped, also after a restart. This is the file sink's stand-in for Kusto's ingest-by tags.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { batchPayload, type Batch, type Sink } from '../sink.js';
 
 const SAFE_TAG = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** Appends (flag 'a') or writes (flag 'w') and fsyncs before resolving: a batch is acknowledged only once it is on disk. */
+async function writeSynced(file: string, payload: string | Uint8Array, flag: 'a' | 'w'): Promise<void> {
+  const fh = await open(file, flag);
+  try {
+    await fh.writeFile(payload);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 
 export class FileSink implements Sink {
   readonly name = 'file';
@@ -40,7 +51,7 @@ export class FileSink implements Sink {
     const previous = this.tails.get(file) ?? Promise.resolve();
     const next = previous.then(async () => {
       await this.ensureDir(path.dirname(file));
-      await appendFile(file, payload);
+      await writeSynced(file, payload, 'a');
     });
     const settled = next.catch(() => undefined);
     this.tails.set(file, settled);
@@ -91,7 +102,7 @@ export class FileSink implements Sink {
         if (known.has(name)) return;
         const file = this.fileFor(batch.table, this.now()).replace(/\.ndjson$/, `-${name}.ndjson`);
         await this.ensureDir(path.dirname(file));
-        await writeFile(`${file}.tmp`, batchPayload(batch));
+        await writeSynced(`${file}.tmp`, batchPayload(batch), 'w');
         await rename(`${file}.tmp`, file);
         known.add(name);
       });

@@ -1,10 +1,10 @@
 // CMCD bodies and requests -> the pipeline's candidate records: event-report bodies (one CMCD line
 // per event), a request whose query or headers are the report, and JSON beacons that carry CMCD.
-import { IntakeError } from '../../errors.js';
+import { errorMessage, IntakeError } from '../../errors.js';
 import type { Candidate } from '../../pipeline/contract.js';
-import { splitLines } from '../../pipeline/lines.js';
+import { countNonBlankLines, splitLines } from '../../pipeline/lines.js';
 import { boundedJson, boundedRaw } from '../../pipeline/values.js';
-import type { CmcdKeys, RequestCmcd } from './decode.js';
+import type { RequestCmcd } from './decode.js';
 import { cmcdRecordFromLine, cmcdToBeacon, withCmcd, type CmcdMapOptions, type CmcdRecord } from './map.js';
 
 /** Media types of a CMCD event-report body; all three are in use. */
@@ -16,9 +16,14 @@ function toCandidate(r: CmcdRecord, index: number, raw: string, line?: number): 
   return c;
 }
 
+/** A CMCD line longer than this is refused before it is decoded: all keys of CTA-5004-B fit in 4 KB. */
+export const MAX_CMCD_LINE_CHARS = 16 * 1024;
+
 export interface CmcdBodyOptions extends CmcdMapOptions {
   /** CMCD of the request's query and headers; merged under every line's keys. */
   requestCmcd?: RequestCmcd | null;
+  /** Record-count cap: lines are counted up to max + 1 before any is decoded. */
+  maxRecords?: number;
 }
 
 /**
@@ -27,6 +32,8 @@ export interface CmcdBodyOptions extends CmcdMapOptions {
  * Throws IntakeError(400) for an empty body.
  */
 export function cmcdCandidates(text: string, opts: CmcdBodyOptions = {}): Candidate[] {
+  const max = opts.maxRecords ?? Number.POSITIVE_INFINITY;
+  if (countNonBlankLines(text, max) > max) throw new IntakeError(413, `more than ${max} records in one request`);
   const out: Candidate[] = [];
   const requestError = opts.requestCmcd?.error;
   const requestCmcd = opts.requestCmcd?.keys;
@@ -36,6 +43,10 @@ export function cmcdCandidates(text: string, opts: CmcdBodyOptions = {}): Candid
     const index = out.length;
     if (requestError !== undefined) {
       out.push({ index, error: requestError, raw: boundedRaw(line), line: lineNo });
+      continue;
+    }
+    if (line.length > MAX_CMCD_LINE_CHARS) {
+      out.push({ index, error: `line ${lineNo}: longer than ${MAX_CMCD_LINE_CHARS} characters (not decoded)`, raw: boundedRaw(line), line: lineNo });
       continue;
     }
     const r = cmcdRecordFromLine(line, { ...opts, requestCmcd });
@@ -58,7 +69,14 @@ export function candidatesWithCmcd(candidates: Candidate[], requestCmcd: Request
     return candidates.map((c) => (c.error !== undefined ? c : { index: c.index, error, raw: boundedJson(c.value), line: c.line }));
   }
   const keys = requestCmcd?.keys;
-  for (const c of candidates) if (c.error === undefined) c.value = withCmcd(c.value, keys);
-  return candidates;
+  return candidates.map((c) => {
+    if (c.error !== undefined) return c;
+    try {
+      return { ...c, value: withCmcd(c.value, keys) };
+    } catch (err) {
+      // One record's CMCD is that record's problem (per-record isolation starts here).
+      return { index: c.index, error: `cmcd: ${errorMessage(err)}`, raw: boundedJson(c.value), line: c.line };
+    }
+  });
 }
 

@@ -212,7 +212,16 @@ export function cmcdRecordFromLine(line: string, opts: CmcdMapOptions & { reques
   } catch (err) {
     return { error: errorMessage(err) };
   }
-  return cmcdToBeacon(opts.requestCmcd ? { ...opts.requestCmcd, ...keys } : keys, opts);
+  return guarded(() => cmcdToBeacon(opts.requestCmcd ? { ...opts.requestCmcd, ...keys } : keys, opts));
+}
+
+/** Mapping one record's keys never throws past the record: a surprise becomes its error. */
+function guarded(map: () => CmcdRecord): CmcdRecord {
+  try {
+    return map();
+  } catch (err) {
+    return { error: `cannot be mapped (${errorMessage(err)})` };
+  }
 }
 
 /**
@@ -232,7 +241,7 @@ export function cmcdRecordFromUrl(url: string, opts: CmcdMapOptions = {}): CmcdR
   } catch (err) {
     return { error: errorMessage(err) };
   }
-  return keys ? cmcdToBeacon(keys, opts) : null;
+  return keys ? guarded(() => cmcdToBeacon(keys, opts)) : null;
 }
 
 /**

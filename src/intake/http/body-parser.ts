@@ -3,7 +3,7 @@
 // CMCD event-report bodies (application/cmcd and friends) are split and mapped by cmcd/candidates.ts.
 import { errorMessage, IntakeError } from '../../errors.js';
 import type { Candidate } from '../../pipeline/contract.js';
-import { splitLines } from '../../pipeline/lines.js';
+import { countArrayElements, countNonBlankLines, splitLines } from '../../pipeline/lines.js';
 import { boundedRaw } from '../../pipeline/values.js';
 import { CMCD_MEDIA_TYPES, cmcdCandidates, type CmcdBodyOptions } from '../cmcd/candidates.js';
 
@@ -41,7 +41,13 @@ export function bytesToText(bytes: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function parseLines(text: string): Candidate[] {
+/** The record-count cap, applied while splitting: refused once max + 1 records are seen, before any is parsed. */
+export function tooManyRecords(max: number): IntakeError {
+  return new IntakeError(413, `more than ${max} records in one request`);
+}
+
+function parseLines(text: string, maxRecords: number): Candidate[] {
+  if (countNonBlankLines(text, maxRecords) > maxRecords) throw tooManyRecords(maxRecords);
   const out: Candidate[] = [];
   for (const { text: rawLine, lineNo } of splitLines(text)) {
     const line = rawLine.trim();
@@ -65,17 +71,19 @@ function fromValue(value: unknown): Candidate[] {
  * Splits a decoded body into candidates. Throws IntakeError(400) when nothing in it is JSON at all
  * (or, for CMCD, when it is empty). `cmcd` options apply to the CMCD format only.
  */
-export function parseRecords(text: string, format: BodyFormat, cmcd?: CmcdBodyOptions): Candidate[] {
-  if (format === 'cmcd') return cmcdCandidates(text, cmcd);
+export function parseRecords(text: string, format: BodyFormat, cmcd?: CmcdBodyOptions, maxRecords = Number.POSITIVE_INFINITY): Candidate[] {
+  if (format === 'cmcd') return cmcdCandidates(text, { ...cmcd, maxRecords });
   const trimmed = text.trim();
   if (trimmed === '') throw new IntakeError(400, 'body is empty');
-  if (format === 'ndjson') return parseLines(trimmed);
+  if (format === 'ndjson') return parseLines(trimmed, maxRecords);
+  // A JSON array is counted (one scan, nothing allocated) before it is parsed.
+  if (countArrayElements(trimmed, maxRecords) > maxRecords) throw tooManyRecords(maxRecords);
   try {
     return fromValue(JSON.parse(trimmed));
   } catch (err) {
     // One JSON document that does not parse may still be NDJSON (several documents, one per line).
     if (trimmed.includes('\n')) {
-      const lines = parseLines(trimmed);
+      const lines = parseLines(trimmed, maxRecords);
       if (lines.some((c) => c.error === undefined)) return lines;
     }
     throw new IntakeError(400, `body is not valid JSON: ${errorMessage(err)}`);

@@ -36,8 +36,26 @@ function isTooLarge(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
 }
 
-/** Undoes `Content-Encoding` (identity, gzip, x-gzip, deflate) with an output cap. */
-export async function decodeContent(body: Buffer, contentEncoding: string | null | undefined, maxDecodedBytes: number): Promise<Buffer> {
+/** Below this many decoded bytes the ratio cap does not apply (a 300-byte gzip of one beacon may well be 40:1). */
+export const RATIO_FREE_BYTES = 64 * 1024;
+
+/**
+ * Undoes `Content-Encoding` (identity, gzip, x-gzip, deflate) with an output cap: `maxDecodedBytes`,
+ * and `maxRatio` times the bytes on the wire (past RATIO_FREE_BYTES), so a 16 KB bomb inflates
+ * to at most 1.6 MB at 100:1, never to the 8 MB body cap.
+ */
+export async function decodeContent(
+  body: Buffer,
+  contentEncoding: string | null | undefined,
+  maxDecodedBytes: number,
+  maxRatio = Number.POSITIVE_INFINITY,
+): Promise<Buffer> {
+  const ratioCap = Math.max(RATIO_FREE_BYTES, body.length * maxRatio);
+  const cap = Math.min(maxDecodedBytes, ratioCap);
+  const tooLarge = () =>
+    cap < maxDecodedBytes
+      ? new IntakeError(413, `decoded body is more than ${maxRatio} times its ${body.length} encoded bytes`)
+      : new IntakeError(413, `decoded body is larger than ${maxDecodedBytes} bytes`);
   const encodings = (contentEncoding ?? '')
     .toLowerCase()
     .split(',')
@@ -46,7 +64,7 @@ export async function decodeContent(body: Buffer, contentEncoding: string | null
   let out = body;
   // Encodings are listed in the order they were applied; undo them last to first.
   for (const enc of encodings.reverse()) {
-    const opts = { maxOutputLength: maxDecodedBytes };
+    const opts = { maxOutputLength: cap };
     try {
       if (enc === 'gzip' || enc === 'x-gzip') out = await gunzip(out, opts);
       else if (enc === 'deflate') {
@@ -55,10 +73,10 @@ export async function decodeContent(body: Buffer, contentEncoding: string | null
       } else throw new IntakeError(415, `unsupported Content-Encoding "${enc}" (use gzip or deflate)`);
     } catch (err) {
       if (err instanceof IntakeError) throw err;
-      if (isTooLarge(err)) throw new IntakeError(413, `decoded body is larger than ${maxDecodedBytes} bytes`);
+      if (isTooLarge(err)) throw tooLarge();
       throw new IntakeError(400, `body is not valid ${enc}: ${errorMessage(err)}`);
     }
   }
-  if (out.length > maxDecodedBytes) throw new IntakeError(413, `decoded body is larger than ${maxDecodedBytes} bytes`);
+  if (out.length > cap) throw tooLarge();
   return out;
 }

@@ -5,7 +5,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Source } from '../../beacon/qoe-event.js';
 import type { Config } from '../../config.js';
-import { resolveClientIp } from '../../enrich/client-ip.js';
+import { resolveClientIp, scrubAddresses } from '../../enrich/client-ip.js';
 import { clientHintsFromHeaders } from '../../enrich/device.js';
 import type { DeadLetterStore } from '../../ingest/deadletter/store.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
@@ -99,10 +99,10 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
     const format = route.formatFor(request.headers.get('content-type'));
     if (format === 'cmcd') source = 'cmcd';
     const body = await readCapped(request.body, config.http.maxBodyBytes);
-    const decoded = await decodeContent(body, request.headers.get('content-encoding'), config.http.maxDecodedBytes);
+    const decoded = await decodeContent(body, request.headers.get('content-encoding'), config.http.maxDecodedBytes, config.http.maxDecodeRatio);
     text = bytesToText(decoded);
     const requestCmcd = cmcdFromRequest((n) => request.headers.get(n), request.query);
-    const candidates = toCandidates(text, format, requestCmcd, receivedAt);
+    const candidates = toCandidates(text, format, requestCmcd, receivedAt, config.http.maxRecordsPerRequest);
     if (requestCmcd && text.trim() === '') source = 'cmcd';
     if (candidates.length > config.http.maxRecordsPerRequest) {
       throw new IntakeError(413, `${candidates.length} records in one request; at most ${config.http.maxRecordsPerRequest}`);
@@ -123,7 +123,7 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
       return refuse(err, text, source, receivedAt, deps, context, headers, route);
     }
     if (err instanceof NotDurableError) {
-      context.warn(`${route.name}: not durable, answering 503: ${err.message}`);
+      context.warn(scrubAddresses(`${route.name}: not durable, answering 503: ${err.message}`));
       return json(503, { error: 'temporarily unable to store the records; retry later' }, { ...headers, 'Retry-After': String(config.http.retryAfterSeconds) });
     }
     throw err;
@@ -136,14 +136,18 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
  * request's CMCD goes under every record: under each CMCD line's keys, into each JSON beacon's
  * `cmcd` (the record's own values win).
  */
-function toCandidates(text: string, format: BodyFormat, requestCmcd: RequestCmcd | null, receivedAt: Date): Candidate[] {
+function toCandidates(text: string, format: BodyFormat, requestCmcd: RequestCmcd | null, receivedAt: Date, maxRecords: number): Candidate[] {
   const fallbackTs = receivedAt.getTime();
   if (requestCmcd && text.trim() === '') return [cmcdRequestCandidate(requestCmcd, { fallbackTs })];
-  if (format === 'cmcd') return parseRecords(text, format, { requestCmcd, fallbackTs });
-  return candidatesWithCmcd(parseRecords(text, format), requestCmcd);
+  if (format === 'cmcd') return parseRecords(text, format, { requestCmcd, fallbackTs }, maxRecords);
+  return candidatesWithCmcd(parseRecords(text, format, undefined, maxRecords), requestCmcd);
 }
 
-/** A request refused whole: keep a record of it (reason, and the start of the text if there was one). */
+/**
+ * A request refused whole: keep a record of it (reason, and the start of the text if there was
+ * one), then answer the 4xx. When that record cannot be kept, 503 + Retry-After: a 4xx would tell
+ * the sender to drop what nobody kept.
+ */
 async function refuse(
   err: IntakeError,
   text: string | undefined,
@@ -162,7 +166,8 @@ async function refuse(
       records: [{ index: 0, errors: [`${err.status}: ${err.message}`], raw: text === undefined ? undefined : boundedRaw(text) }],
     });
   } catch (dlErr) {
-    context.warn(`${route.name}: could not keep a record of a refused request: ${errorMessage(dlErr)}`);
+    context.warn(scrubAddresses(`${route.name}: could not keep a record of a refused request, answering 503: ${errorMessage(dlErr)}`));
+    return json(503, { error: 'temporarily unable to keep a record of the refused request; retry later' }, { ...headers, 'Retry-After': String(deps.config.http.retryAfterSeconds) });
   }
   return json(err.status, { error: err.message, accepted: 0, rejected: [{ index: 0, errors: [err.message] }] }, headers);
 }

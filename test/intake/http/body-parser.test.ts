@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntakeError } from '../../../src/errors.js';
+import { type IntakeError } from '../../../src/errors.js';
 import { formatFor, parseRecords, bytesToText } from '../../../src/intake/http/body-parser.js';
 
 describe('formatFor', () => {

@@ -5,6 +5,7 @@ import { errorMessage } from '../../../errors.js';
 import { streamLines } from '../../../pipeline/lines.js';
 import { boundedRaw } from '../../../pipeline/values.js';
 import { cmcdRecordFromUrl } from '../../cmcd/map.js';
+import { reduceAddress } from '../../../enrich/client-ip.js';
 
 /**
  * CDN access logs: W3C extended / CloudFront-style lines under a `#Fields:` header (tab or space
@@ -52,11 +53,18 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
     const record = cmcdRecordFromUrl(url, { fallbackTs: ts, beacon: host ? { cdnHost: host } : undefined });
     if (!record) continue;
     const ua = get('cs(user-agent)') ?? get('user_agent') ?? get('useragent');
-    const sender = { clientIp: get('c-ip') ?? get('client_ip') ?? get('clientip'), userAgent: ua ? safeDecode(ua) : undefined };
+    const clientIp = get('c-ip') ?? get('client_ip') ?? get('clientip');
+    const sender = { clientIp, userAgent: ua ? safeDecode(ua) : undefined };
     yield record.error === undefined
       ? { index: index++, value: record.value, line, sender }
-      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(t), line };
+      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(withClientPrefix(t, clientIp)), line };
   }
+}
+
+/** The line as kept in the dead-letter store: its client field written as the client's prefix (boundedRaw scrubs any other address). */
+function withClientPrefix(line: string, clientIp: string | undefined): string {
+  if (!clientIp) return line;
+  return line.split(clientIp).join(reduceAddress(clientIp) ?? '-');
 }
 
 function joinUrl(stem: string | undefined, query: string | undefined): string | undefined {
