@@ -104,8 +104,16 @@ export const settingsSchema = z.object({
   QOE_BLOB_CONTAINERS: csv.default(['telemetry']),
   /** Optional blob name prefixes within them, comma separated (empty: all). */
   QOE_BLOB_PREFIXES: csv.default([]),
-  /** Records per durable chunk (and per checkpoint) when reading a file. */
-  QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
+  /** Queue the blobCreated function hands work items to and the blobWorker function reads. */
+  QOE_BLOB_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name').default('qoe-blob-work'),
+  /** Uncompressed bytes per durable chunk (one tagged ingestion, one checkpoint). */
+  QOE_BLOB_CHUNK_BYTES: int(32 * MiB, 1024),
+  /** Uncompressed NDJSON/CSV/CDN-log files above this are read as ranges of this size by several workers. */
+  QOE_BLOB_RANGE_BYTES: int(256 * MiB, 1024),
+  /** Longest record (line, JSON-array element, CSV record) in bytes; a longer one is rejected and skipped. */
+  QOE_BLOB_MAX_RECORD_BYTES: int(1 * MiB, 256),
+  /** Lease of a worker's claim on a blob range, renewed while it reads; a dead worker's claim expires after it. */
+  QOE_BLOB_CLAIM_SECONDS: int(60, 1),
   QOE_CHECKPOINT_TABLE: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('blobcheckpoints'),
 
   // --- batching and sinks -------------------------------------------------------------------
@@ -204,7 +212,7 @@ export interface Config {
     contentIdRules: z.output<typeof contentIdRule>[];
     cdnRules: z.output<typeof cdnRule>[];
   };
-  blob: { containers: string[]; prefixes: string[]; chunkRecords: number; checkpointTable: string };
+  blob: { containers: string[]; prefixes: string[]; queue: string; chunkBytes: number; rangeBytes: number; maxRecordBytes: number; claimSeconds: number; checkpointTable: string };
   batch: { maxRecords: number; maxBytes: number; maxDelayMs: number };
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   sink: 'file' | 'kusto';
@@ -292,7 +300,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contentIdRules: s.QOE_CONTENT_ID_RULES,
       cdnRules: s.QOE_CDN_RULES,
     },
-    blob: { containers: s.QOE_BLOB_CONTAINERS, prefixes: s.QOE_BLOB_PREFIXES, chunkRecords: s.QOE_BLOB_CHUNK_RECORDS, checkpointTable: s.QOE_CHECKPOINT_TABLE },
+    blob: {
+      containers: s.QOE_BLOB_CONTAINERS,
+      prefixes: s.QOE_BLOB_PREFIXES,
+      queue: s.QOE_BLOB_QUEUE,
+      chunkBytes: s.QOE_BLOB_CHUNK_BYTES,
+      rangeBytes: s.QOE_BLOB_RANGE_BYTES,
+      maxRecordBytes: s.QOE_BLOB_MAX_RECORD_BYTES,
+      claimSeconds: s.QOE_BLOB_CLAIM_SECONDS,
+      checkpointTable: s.QOE_CHECKPOINT_TABLE,
+    },
     batch: {
       maxRecords: s.QOE_BATCH_MAX_RECORDS,
       maxBytes: s.QOE_BATCH_MAX_BYTES,

@@ -1,10 +1,9 @@
 // CDN access logs: the requests that carry CMCD, one record each, with the log's client and agent.
 import type { Readable } from 'node:stream';
-import type { Candidate } from '../../../pipeline/contract.js';
 import { errorMessage } from '../../../errors.js';
-import { streamLines } from '../../../pipeline/lines.js';
 import { boundedRaw } from '../../../pipeline/values.js';
 import { cmcdRecordFromUrl } from '../../cmcd/map.js';
+import { byteLines, tooLongRecord, type FileRecord } from './framing.js';
 
 /**
  * CDN access logs: W3C extended / CloudFront-style lines under a `#Fields:` header (tab or space
@@ -12,10 +11,14 @@ import { cmcdRecordFromUrl } from '../../cmcd/map.js';
  * record (Source = cdnlog) with the log's time, client address, User-Agent and host; requests
  * without CMCD are not QoE data and are skipped.
  */
-export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
+export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGenerator<FileRecord> {
   let fields: string[] | undefined;
   let index = 0;
-  for await (const { text, lineNo: line } of streamLines(source)) {
+  for await (const { text, lineNo: line, bytes, tooLong } of byteLines(source, maxRecordBytes)) {
+    if (tooLong !== undefined) {
+      yield tooLongRecord(index++, line, `line ${line}`, tooLong, maxRecordBytes);
+      continue;
+    }
     const t = text.trim();
     if (!t) continue;
     if (t.startsWith('#')) {
@@ -28,7 +31,7 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
       try {
         obj = JSON.parse(t) as Record<string, unknown>;
       } catch (err) {
-        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line };
+        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line, text: t, bytes };
         continue;
       }
       get = (name) => (obj[name] === undefined || obj[name] === null ? undefined : String(obj[name]));
@@ -40,7 +43,7 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
         return v === undefined || v === '-' ? undefined : v;
       };
     } else {
-      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line };
+      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line, text: t, bytes };
       continue;
     }
     const url = get('url') ?? get('uri') ?? get('request_uri') ?? joinUrl(get('cs-uri-stem'), get('cs-uri-query'));
@@ -54,8 +57,8 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
     const ua = get('cs(user-agent)') ?? get('user_agent') ?? get('useragent');
     const sender = { clientIp: get('c-ip') ?? get('client_ip') ?? get('clientip'), userAgent: ua ? safeDecode(ua) : undefined };
     yield record.error === undefined
-      ? { index: index++, value: record.value, line, sender }
-      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(t), line };
+      ? { index: index++, value: record.value, line, sender, text: t, bytes }
+      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(t), line, text: t, bytes };
   }
 }
 
