@@ -61,9 +61,20 @@ async function child(mb: number): Promise<void> {
     await blob.uploadFile(file, { blockSize: 8 * 1024 * 1024, concurrency: 2 });
     await rm(file);
     const props = await blob.getProperties();
-    const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: path.join(dir, 'data'), QOE_DEADLETTER_STORE: 'file' });
+    const config = loadConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      QOE_DATA_DIR: path.join(dir, 'data'),
+      QOE_DEADLETTER_STORE: 'file',
+    });
     const s = await createServices(config, { log: () => {} });
-    const event = blobCreatedEvent({ accountUrl: container.url.replace(/\/telemetry$/, ''), container: 'telemetry', name: 'drop.ndjson', eTag: props.etag!, contentLength: size, sequencer: 1 });
+    const event = blobCreatedEvent({
+      accountUrl: container.url.replace(/\/telemetry$/, ''),
+      container: 'telemetry',
+      name: 'drop.ndjson',
+      eTag: props.etag!,
+      contentLength: size,
+      sequencer: 1,
+    });
 
     // The Event Grid function's work per event: parse, check, enqueue (the queue in Azurite).
     const answers: number[] = [];
@@ -81,7 +92,21 @@ async function child(mb: number): Promise<void> {
     answers.sort((a, b) => a - b);
 
     const b = config.blob;
-    const deps = { pipeline: s.pipeline, checkpoints: s.checkpoints, deadLetter: s.deadLetter, blobs: s.blobs, queue: { send: async (item: WorkItem) => void queue.push(item) }, settings: { containers: ['telemetry'], prefixes: [], chunkBytes: b.chunkBytes, rangeBytes: b.rangeBytes, maxRecordBytes: b.maxRecordBytes, claimMs: b.claimSeconds * 1000 } };
+    const deps = {
+      pipeline: s.pipeline,
+      checkpoints: s.checkpoints,
+      deadLetter: s.deadLetter,
+      blobs: s.blobs,
+      queue: { send: async (item: WorkItem) => void queue.push(item) },
+      settings: {
+        containers: ['telemetry'],
+        prefixes: [],
+        chunkBytes: b.chunkBytes,
+        rangeBytes: b.rangeBytes,
+        maxRecordBytes: b.maxRecordBytes,
+        claimMs: b.claimSeconds * 1000,
+      },
+    };
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
@@ -96,7 +121,20 @@ async function child(mb: number): Promise<void> {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
-    console.log(JSON.stringify({ mb, size, seconds, peakRss: peak, records, ranges, calls: s.batcher.stats.batchesWritten, baselineMbps, p50: pct(answers, 50), p99: pct(answers, 99) }));
+    console.log(
+      JSON.stringify({
+        mb,
+        size,
+        seconds,
+        peakRss: peak,
+        records,
+        ranges,
+        calls: s.batcher.stats.batchesWritten,
+        baselineMbps,
+        p50: pct(answers, 50),
+        p99: pct(answers, 99),
+      }),
+    );
   } finally {
     await azurite.stop();
     await rm(dir, { recursive: true, force: true });
@@ -118,10 +156,16 @@ interface ChildResult {
 
 function runChild(mb: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(mb)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(mb)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult) : reject(new Error(`child for ${mb} MB exited ${code}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult)
+        : reject(new Error(`child for ${mb} MB exited ${code}`)),
+    );
   });
 }
 
@@ -139,7 +183,10 @@ export async function benchBlob(sizesMb = [100, 1024]): Promise<Record<string, n
     console.log(`         Event Grid function event-to-answer (check + enqueue): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
   }
   const ratio = results.length > 1 ? results[results.length - 1]!.peakRss / results[0]!.peakRss : 1;
-  if (results.length > 1) console.log(`  peak RSS ${sizesMb[sizesMb.length - 1]} MB / ${sizesMb[0]} MB: ${ratio.toFixed(2)}x   (targets: >= 80 MB/s, >= 0.5x per core, <= 1.2x, p99 < 50 ms)`);
+  if (results.length > 1)
+    console.log(
+      `  peak RSS ${sizesMb[sizesMb.length - 1]} MB / ${sizesMb[0]} MB: ${ratio.toFixed(2)}x   (targets: >= 80 MB/s, >= 0.5x per core, <= 1.2x, p99 < 50 ms)`,
+    );
   return { rssRatio: ratio, mbPerSecond: results[0] ? results[0].size / 1e6 / results[0].seconds : 0 };
 }
 

@@ -17,8 +17,15 @@ app.eventGrid('blobCreated', {
         continue;
       }
       const s = await getServices();
-      const outcome = await handOff(parsed.blob, { account: s.blobs, queue: s.blobQueue, containers: s.config.blob.containers, prefixes: s.config.blob.prefixes });
-      context.log(`blobCreated: ${parsed.blob.container}/${parsed.blob.name}: ${outcome.status === 'queued' ? 'queued' : `ignored (${outcome.reason})`}`);
+      const outcome = await handOff(parsed.blob, {
+        account: s.blobs,
+        queue: s.blobQueue,
+        containers: s.config.blob.containers,
+        prefixes: s.config.blob.prefixes,
+      });
+      context.log(
+        `blobCreated: ${parsed.blob.container}/${parsed.blob.name}: ${outcome.status === 'queued' ? 'queued' : `ignored (${outcome.reason})`}`,
+      );
     }
   },
 });

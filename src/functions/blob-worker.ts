@@ -21,7 +21,14 @@ app.storageQueue('blobWorker', {
       deadLetter: s.deadLetter,
       blobs: s.blobs,
       queue: s.blobQueue,
-      settings: { containers: b.containers, prefixes: b.prefixes, chunkBytes: b.chunkBytes, rangeBytes: b.rangeBytes, maxRecordBytes: b.maxRecordBytes, claimMs: b.claimSeconds * 1000 },
+      settings: {
+        containers: b.containers,
+        prefixes: b.prefixes,
+        chunkBytes: b.chunkBytes,
+        rangeBytes: b.rangeBytes,
+        maxRecordBytes: b.maxRecordBytes,
+        claimMs: b.claimSeconds * 1000,
+      },
     });
     const range = item.range ? ` [${item.range.start}, ${item.range.end})` : '';
     context.log(`blobWorker: ${item.container}/${item.name}${range}: ${JSON.stringify(outcome)}`);

@@ -104,7 +104,9 @@ export class TableCheckpointStore implements CheckpointStore {
     }
     if (current === undefined) {
       try {
-        etag = (await this.table.createEntity({ ...base, Records: 0, Bytes: 0, Done: false, Owner: owner, LeaseUntil: this.now() + leaseMs })).etag ?? '';
+        etag =
+          (await this.table.createEntity({ ...base, Records: 0, Bytes: 0, Done: false, Owner: owner, LeaseUntil: this.now() + leaseMs }))
+            .etag ?? '';
       } catch (err) {
         if (isStatus(err, 409)) return { kind: 'busy', retryAfterMs: leaseMs }; // another worker created it first
         throw err;
@@ -115,7 +117,14 @@ export class TableCheckpointStore implements CheckpointStore {
       if (left > 0) return { kind: 'busy', retryAfterMs: left };
       progress = { bytes: Number(current.Bytes), records: Number(current.Records) };
       try {
-        etag = (await this.table.updateEntity({ ...base, ...progress, Done: false, Owner: owner, LeaseUntil: this.now() + leaseMs }, 'Replace', { etag: current.etag })).etag ?? '';
+        etag =
+          (
+            await this.table.updateEntity(
+              { ...base, ...progress, Done: false, Owner: owner, LeaseUntil: this.now() + leaseMs },
+              'Replace',
+              { etag: current.etag },
+            )
+          ).etag ?? '';
       } catch (err) {
         if (isStatus(err, 412)) return { kind: 'busy', retryAfterMs: leaseMs }; // lost the race to take it over
         throw err;
@@ -128,7 +137,14 @@ export class TableCheckpointStore implements CheckpointStore {
       const run = chain.then(async () => {
         if (lost) throw new ClaimLostError('the claim was taken over by another worker');
         try {
-          etag = (await this.table.updateEntity({ ...base, Records: next.records, Bytes: next.bytes, Done: done, Owner: owner, LeaseUntil: leaseUntil }, 'Replace', { etag })).etag ?? '';
+          etag =
+            (
+              await this.table.updateEntity(
+                { ...base, Records: next.records, Bytes: next.bytes, Done: done, Owner: owner, LeaseUntil: leaseUntil },
+                'Replace',
+                { etag },
+              )
+            ).etag ?? '';
           progress = next;
         } catch (err) {
           if (isStatus(err, 412, 404)) {

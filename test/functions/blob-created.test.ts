@@ -31,7 +31,13 @@ const lines: string[] = [];
 beforeAll(async () => {
   azurite = await startTestAzurite();
   dir = await mkdtemp(path.join(os.tmpdir(), 'fn-blob-'));
-  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_BATCH_MAX_DELAY_MS: '5', QOE_BLOB_CLAIM_SECONDS: '1' });
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    QOE_DATA_DIR: dir,
+    QOE_DEADLETTER_STORE: 'file',
+    QOE_BATCH_MAX_DELAY_MS: '5',
+    QOE_BLOB_CLAIM_SECONDS: '1',
+  });
   services = await createServices(config, { log: () => {} });
   setServices(services);
   installFunctionsCore();
@@ -39,7 +45,13 @@ beforeAll(async () => {
   await import('../../src/functions/blob-worker.js');
   host = await startLocalHost({ port: 0, log: (l) => lines.push(l) });
   const storage = storageAccess({ connectionString: azurite.connectionString });
-  triggers = startLocalTriggers({ host, queueClient: (name) => storage.queue(name), polling: false, timers: false, log: (l) => lines.push(l) });
+  triggers = startLocalTriggers({
+    host,
+    queueClient: (name) => storage.queue(name),
+    polling: false,
+    timers: false,
+    log: (l) => lines.push(l),
+  });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
   await container.createIfNotExists();
   // Stands in for a host a forged event names: it must never be asked for anything.
@@ -58,10 +70,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const TOPIC = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1';
+const TOPIC =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1';
 
 /** A CloudEvents 1.0 BlobCreated for a blob in Azurite, shaped like the one on Microsoft's CloudEvents page. */
-async function cloudEvent(containerName: string, name: string, body: string, over: { source?: string; url?: string } = {}): Promise<Record<string, unknown>> {
+async function cloudEvent(
+  containerName: string,
+  name: string,
+  body: string,
+  over: { source?: string; url?: string } = {},
+): Promise<Record<string, unknown>> {
   const c = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(containerName);
   await c.createIfNotExists();
   const blob = c.getBlockBlobClient(name);
@@ -90,8 +108,13 @@ async function cloudEvent(containerName: string, name: string, body: string, ove
 }
 
 const rowsFor = async (session: string) => (await readNdjsonTree(path.join(dir, 'sink'))).filter((r) => r.SessionId === session);
-const ndjson = (session: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify(validBeacon({ sessionId: session, seq: i }))).join('\n');
-const queued = async () => Number((await storageAccess({ connectionString: azurite.connectionString }).queue(services.config.blob.queue).getProperties()).approximateMessagesCount ?? 0);
+const ndjson = (session: string, n: number) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify(validBeacon({ sessionId: session, seq: i }))).join('\n');
+const queued = async () =>
+  Number(
+    (await storageAccess({ connectionString: azurite.connectionString }).queue(services.config.blob.queue).getProperties())
+      .approximateMessagesCount ?? 0,
+  );
 
 /** Polls the work queue until it is empty (messages re-enqueued with a delay included). */
 async function workUntilEmpty(): Promise<void> {
@@ -132,12 +155,21 @@ describe('blobCreated and blobWorker', () => {
     const { port } = listener.address() as AddressInfo;
     const elsewhere = `http://127.0.0.1:${port}/devstoreaccount1/telemetry/fn/forged.ndjson`;
     const forgedUrl = await cloudEvent('telemetry', 'fn/forged.ndjson', ndjson('fn-forged', 2), { url: elsewhere });
-    const forgedTopic = await cloudEvent('telemetry', 'fn/forged2.ndjson', ndjson('fn-forged2', 2), { source: TOPIC.replace('devstoreaccount1', 'attacker'), url: elsewhere });
-    const otherHost = await cloudEvent('telemetry', 'fn/forged3.ndjson', ndjson('fn-forged3', 2), { url: `http://localhost:${port}/telemetry/fn/forged3.ndjson` });
+    const forgedTopic = await cloudEvent('telemetry', 'fn/forged2.ndjson', ndjson('fn-forged2', 2), {
+      source: TOPIC.replace('devstoreaccount1', 'attacker'),
+      url: elsewhere,
+    });
+    const otherHost = await cloudEvent('telemetry', 'fn/forged3.ndjson', ndjson('fn-forged3', 2), {
+      url: `http://localhost:${port}/telemetry/fn/forged3.ndjson`,
+    });
     for (const event of [forgedUrl, forgedTopic, otherHost]) await expect(host.invoke('blobCreated', event)).resolves.toBeUndefined();
     expect(lines.slice(-3)).toEqual([
-      expect.stringMatching(/fn\/forged\.ndjson: ignored \(url http:\/\/127\.0\.0\.1:\d+\/.* is not telemetry\/fn\/forged\.ndjson at the configured blob endpoint\)/),
-      expect.stringMatching(/fn\/forged2\.ndjson: ignored \(topic .*storageAccounts\/attacker is not the storage account devstoreaccount1\)/),
+      expect.stringMatching(
+        /fn\/forged\.ndjson: ignored \(url http:\/\/127\.0\.0\.1:\d+\/.* is not telemetry\/fn\/forged\.ndjson at the configured blob endpoint\)/,
+      ),
+      expect.stringMatching(
+        /fn\/forged2\.ndjson: ignored \(topic .*storageAccounts\/attacker is not the storage account devstoreaccount1\)/,
+      ),
       expect.stringMatching(/fn\/forged3\.ndjson: ignored \(url/),
     ]);
     expect(await queued()).toBe(0);
@@ -158,7 +190,10 @@ describe('blobCreated and blobWorker', () => {
 
   it('throws when the work item cannot be queued, so Event Grid delivers the event again', async () => {
     const event = await cloudEvent('telemetry', 'fn/three.ndjson', ndjson('fn-three', 2));
-    setServices({ ...services, blobQueue: { send: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) } });
+    setServices({
+      ...services,
+      blobQueue: { send: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) },
+    });
     await expect(host.invoke('blobCreated', event)).rejects.toThrow(/ECONNREFUSED/);
     setServices(services);
     await host.invoke('blobCreated', event);

@@ -23,7 +23,15 @@ let env: Record<string, string>;
 beforeAll(async () => {
   azurite = await startTestAzurite();
   dir = await mkdtemp(path.join(os.tmpdir(), 'fn-blob-worker-'));
-  env = { AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_SINK: 'file', QOE_BATCH_MAX_DELAY_MS: '5', QOE_BLOB_CHUNK_BYTES: '4096', QOE_BLOB_CLAIM_SECONDS: '2' };
+  env = {
+    AzureWebJobsStorage: azurite.connectionString,
+    QOE_DATA_DIR: dir,
+    QOE_DEADLETTER_STORE: 'file',
+    QOE_SINK: 'file',
+    QOE_BATCH_MAX_DELAY_MS: '5',
+    QOE_BLOB_CHUNK_BYTES: '4096',
+    QOE_BLOB_CLAIM_SECONDS: '2',
+  };
   services = await createServices(loadConfig(env), { log: () => {} });
 });
 afterAll(async () => {
@@ -31,7 +39,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const seqs = async (session: string) => (await readNdjsonTree(path.join(dir, 'sink'))).filter((r) => r.SessionId === session).map((r) => Number(r.Seq)).sort((a, b) => a - b);
+const seqs = async (session: string) =>
+  (await readNdjsonTree(path.join(dir, 'sink')))
+    .filter((r) => r.SessionId === session)
+    .map((r) => Number(r.Seq))
+    .sort((a, b) => a - b);
 
 describe('blob worker killed mid-file', () => {
   it('the next worker resumes after the claim expires, and every row lands once', async () => {
@@ -42,7 +54,11 @@ describe('blob worker killed mid-file', () => {
     await blob.upload(body, Buffer.byteLength(body));
     const item: WorkItem = { container: 'telemetry', name: 'drops/killed.ndjson', eTag: (await blob.getProperties()).etag! };
 
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/blob-worker-child.ts', import.meta.url)), JSON.stringify(item)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/blob-worker-child.ts', import.meta.url)), JSON.stringify(item)],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
@@ -63,7 +79,14 @@ describe('blob worker killed mid-file', () => {
       deadLetter: services.deadLetter,
       blobs: services.blobs,
       queue: { send: async (i) => void sent.push(i) },
-      settings: { containers: b.containers, prefixes: b.prefixes, chunkBytes: b.chunkBytes, rangeBytes: b.rangeBytes, maxRecordBytes: b.maxRecordBytes, claimMs: b.claimSeconds * 1000 },
+      settings: {
+        containers: b.containers,
+        prefixes: b.prefixes,
+        chunkBytes: b.chunkBytes,
+        rangeBytes: b.rangeBytes,
+        maxRecordBytes: b.maxRecordBytes,
+        claimMs: b.claimSeconds * 1000,
+      },
     };
     // the dead worker's lease still runs: the item comes back later
     const first = await processWorkItem(item, deps);

@@ -50,7 +50,12 @@ describe('TableCheckpointStore', () => {
   });
 
   it('throws when storage is unreachable, so the item is delivered again', async () => {
-    const store = new TableCheckpointStore(storageAccess({ connectionString: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1' }).table('nowhere'));
+    const store = new TableCheckpointStore(
+      storageAccess({
+        connectionString:
+          'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1',
+      }).table('nowhere'),
+    );
     await expect(store.claim(key, 1000)).rejects.toThrow();
   }, 60_000);
 });
@@ -60,6 +65,14 @@ describe('chunkTag', () => {
     const t = chunkTag('telemetry/x.ndjson', 0, 5000, 'aa');
     expect(t).toMatch(/^blob-[0-9a-f]{40}$/);
     expect(chunkTag('telemetry/x.ndjson', 0, 5000, 'aa')).toBe(t);
-    expect(new Set([t, chunkTag('telemetry/y.ndjson', 0, 5000, 'aa'), chunkTag('telemetry/x.ndjson', 1, 5000, 'aa'), chunkTag('telemetry/x.ndjson', 0, 5001, 'aa'), chunkTag('telemetry/x.ndjson', 0, 5000, 'ab')]).size).toBe(5);
+    expect(
+      new Set([
+        t,
+        chunkTag('telemetry/y.ndjson', 0, 5000, 'aa'),
+        chunkTag('telemetry/x.ndjson', 1, 5000, 'aa'),
+        chunkTag('telemetry/x.ndjson', 0, 5001, 'aa'),
+        chunkTag('telemetry/x.ndjson', 0, 5000, 'ab'),
+      ]).size,
+    ).toBe(5);
   });
 });

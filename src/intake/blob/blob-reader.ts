@@ -26,7 +26,11 @@ export function createBlobReader(service: BlobServiceClient): BlobReader {
     async properties(container, name, eTag) {
       try {
         const p = await blob(container, name).getProperties({ conditions: { ifMatch: eTag } });
-        return { contentLength: p.contentLength ?? 0, contentMd5: p.contentMD5 ? Buffer.from(p.contentMD5).toString('base64') : undefined, contentType: p.contentType };
+        return {
+          contentLength: p.contentLength ?? 0,
+          contentMd5: p.contentMD5 ? Buffer.from(p.contentMD5).toString('base64') : undefined,
+          contentType: p.contentType,
+        };
       } catch (err) {
         if (err instanceof RestError && (err.statusCode === 404 || err.statusCode === 412)) return undefined;
         throw err;

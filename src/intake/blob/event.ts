@@ -63,7 +63,12 @@ export async function parseBlobEvent(raw: unknown): Promise<ParsedEvent> {
   return (await parseBlobEvents(raw))[0] ?? { kind: 'ignored', reason: 'no event' };
 }
 
-function fromParts(id: string, topic: string, subject: string, data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string }): ParsedEvent {
+function fromParts(
+  id: string,
+  topic: string,
+  subject: string,
+  data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string },
+): ParsedEvent {
   const where = fromSubject(subject);
   if (!where) return { kind: 'ignored', reason: `subject ${subject} is not a blob` };
   if (!data.url || !data.eTag) return { kind: 'ignored', reason: 'event carries no blob url or eTag' };

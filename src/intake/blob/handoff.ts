@@ -38,10 +38,12 @@ function normalise(url: string): string | undefined {
 /** Why an event must not be acted on, or undefined when it names a watched blob of our account. */
 export function refuseReason(blob: BlobCreated, deps: Pick<HandoffDeps, 'account' | 'containers' | 'prefixes'>): string | undefined {
   const account = /\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)\/?$/i.exec(blob.topic)?.[1];
-  if (!account || account.toLowerCase() !== deps.account.name.toLowerCase()) return `topic ${blob.topic.slice(0, 300)} is not the storage account ${deps.account.name}`;
+  if (!account || account.toLowerCase() !== deps.account.name.toLowerCase())
+    return `topic ${blob.topic.slice(0, 300)} is not the storage account ${deps.account.name}`;
   if (!isWatched(blob, deps.containers, deps.prefixes)) return `${blob.container}/${blob.name} is outside the watched containers/prefixes`;
   const expected = normalise(deps.account.blobUrl(blob.container, blob.name));
-  if (expected === undefined || normalise(blob.url) !== expected) return `url ${blob.url.slice(0, 300)} is not ${blob.container}/${blob.name} at the configured blob endpoint`;
+  if (expected === undefined || normalise(blob.url) !== expected)
+    return `url ${blob.url.slice(0, 300)} is not ${blob.container}/${blob.name} at the configured blob endpoint`;
   return undefined;
 }
 

@@ -50,7 +50,8 @@ export type WorkOutcome =
 
 export async function processWorkItem(item: WorkItem, deps: BlobWorkerDeps): Promise<WorkOutcome> {
   const { settings, blobs } = deps;
-  if (!isWatched(item, settings.containers, settings.prefixes)) return { status: 'ignored', reason: `${item.container}/${item.name} is outside the watched containers/prefixes` };
+  if (!isWatched(item, settings.containers, settings.prefixes))
+    return { status: 'ignored', reason: `${item.container}/${item.name} is outside the watched containers/prefixes` };
   const props = await blobs.properties(item.container, item.name, item.eTag);
   // Deleted or overwritten since the event: a newer version has its own event.
   if (!props) return { status: 'superseded' };
@@ -61,7 +62,8 @@ export async function processWorkItem(item: WorkItem, deps: BlobWorkerDeps): Pro
   if (!item.range && lineBased && !detected.gzip && props.contentLength > settings.rangeBytes && !(await startsWithGzipMagic(deps, item))) {
     // One work item per range: whichever instances the platform runs read them at once.
     const ranges: Array<{ start: number; end: number }> = [];
-    for (let start = 0; start < props.contentLength; start += settings.rangeBytes) ranges.push({ start, end: Math.min(start + settings.rangeBytes, props.contentLength) });
+    for (let start = 0; start < props.contentLength; start += settings.rangeBytes)
+      ranges.push({ start, end: Math.min(start + settings.rangeBytes, props.contentLength) });
     await Promise.all(ranges.map((range) => deps.queue.send({ container: item.container, name: item.name, eTag: item.eTag, range })));
     return { status: 'fanned-out', ranges: ranges.length };
   }
@@ -79,7 +81,10 @@ export async function processWorkItem(item: WorkItem, deps: BlobWorkerDeps): Pro
   }
   const claim = claimed.claim;
   let lost: unknown;
-  const renewal = setInterval(() => void claim.renew().catch((err: unknown) => (lost ??= err)), Math.max(200, Math.floor(settings.claimMs / 3)));
+  const renewal = setInterval(
+    () => void claim.renew().catch((err: unknown) => (lost ??= err)),
+    Math.max(200, Math.floor(settings.claimMs / 3)),
+  );
   try {
     return await readUnderClaim(item, deps, { url, format: detected.format, gzip: detected.gzip, claim, lostClaim: () => lost });
   } catch (err) {
@@ -100,7 +105,8 @@ async function startsWithGzipMagic(deps: BlobWorkerDeps, item: WorkItem): Promis
 /** The first line of the file (a CSV header), for ranges other than the first. */
 async function firstLine(deps: BlobWorkerDeps, item: WorkItem): Promise<Buffer> {
   const head: Buffer[] = [];
-  for await (const b of await deps.blobs.open(item.container, item.name, item.eTag, 0, deps.settings.maxRecordBytes + 1)) head.push(b as Buffer);
+  for await (const b of await deps.blobs.open(item.container, item.name, item.eTag, 0, deps.settings.maxRecordBytes + 1))
+    head.push(b as Buffer);
   const h = Buffer.concat(head);
   const nl = h.indexOf(0x0a);
   return nl < 0 ? h : h.subarray(0, nl + 1);
@@ -147,7 +153,13 @@ async function readUnderClaim(item: WorkItem, deps: BlobWorkerDeps, rc: ReadCont
   };
   /** The chunk's rows as strings again (a row is one JSON line: it holds no raw newline). */
   const takeChunk = (): PreparedRecords => {
-    const rows = encoded.length === 0 ? [] : encoded.map((b) => b.toString('utf8')).join('\n').split('\n');
+    const rows =
+      encoded.length === 0
+        ? []
+        : encoded
+            .map((b) => b.toString('utf8'))
+            .join('\n')
+            .split('\n');
     const out = { rows, rejected: chunkRejected };
     encoded = [];
     chunkRejected = [];

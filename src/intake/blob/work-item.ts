@@ -23,7 +23,10 @@ export function workQueue(client: QueueClient): WorkQueue {
   return {
     async send(item, delaySeconds = 0) {
       await ensure();
-      await client.sendMessage(Buffer.from(JSON.stringify(item)).toString('base64'), delaySeconds > 0 ? { visibilityTimeout: Math.min(delaySeconds, 7 * 24 * 3600) } : {});
+      await client.sendMessage(
+        Buffer.from(JSON.stringify(item)).toString('base64'),
+        delaySeconds > 0 ? { visibilityTimeout: Math.min(delaySeconds, 7 * 24 * 3600) } : {},
+      );
     },
   };
 }
@@ -48,7 +51,8 @@ export function parseWorkItem(message: unknown): WorkItem | { invalid: string } 
   const item: WorkItem = { container: o.container, name: o.name, eTag: o.eTag };
   if (o.range !== undefined) {
     const r = o.range as Record<string, unknown> | null;
-    if (!r || !isCount(r.start) || !isCount(r.end) || r.end <= r.start) return { invalid: 'work item range must be {start, end} with end > start' };
+    if (!r || !isCount(r.start) || !isCount(r.end) || r.end <= r.start)
+      return { invalid: 'work item range must be {start, end} with end > start' };
     item.range = { start: r.start, end: r.end };
   }
   return item;

@@ -170,23 +170,40 @@ describe('BlobCreated events', () => {
   });
 
   it('reads every event of a webhook array', async () => {
-    const [created] = JSON.parse(eventGridSchemaExample) as Record<string, any>[];
-    const second = { ...created!, id: 'second', subject: '/blobServices/default/containers/telemetry/blobs/b.ndjson', data: { ...created!.data, url: 'https://a.blob.core.windows.net/telemetry/b.ndjson' } };
+    const [created] = JSON.parse(eventGridSchemaExample) as Array<Record<string, unknown> & { data: Record<string, unknown> }>;
+    const second = {
+      ...created!,
+      id: 'second',
+      subject: '/blobServices/default/containers/telemetry/blobs/b.ndjson',
+      data: { ...created!.data, url: 'https://a.blob.core.windows.net/telemetry/b.ndjson' },
+    };
     const [deleted] = JSON.parse(eventGridDeletedExample) as unknown[];
     const parsed = await parseBlobEvents([created, deleted, second]);
-    expect(parsed.map((p) => (p.kind === 'blob-created' ? p.blob.name : p.reason))).toEqual(['new-file.txt', 'event type Microsoft.Storage.BlobDeleted', 'b.ndjson']);
+    expect(parsed.map((p) => (p.kind === 'blob-created' ? p.blob.name : p.reason))).toEqual([
+      'new-file.txt',
+      'event type Microsoft.Storage.BlobDeleted',
+      'b.ndjson',
+    ]);
   });
 
   it('acknowledges and ignores other event types', async () => {
-    expect(await parseBlobEvents(eventGridDeletedExample)).toEqual([{ kind: 'ignored', reason: 'event type Microsoft.Storage.BlobDeleted' }]);
-    expect(await parseBlobEvent(JSON.parse(cloudEventsTierChangedExample))).toEqual({ kind: 'ignored', reason: 'event type Microsoft.Storage.BlobTierChanged' });
+    expect(await parseBlobEvents(eventGridDeletedExample)).toEqual([
+      { kind: 'ignored', reason: 'event type Microsoft.Storage.BlobDeleted' },
+    ]);
+    expect(await parseBlobEvent(JSON.parse(cloudEventsTierChangedExample))).toEqual({
+      kind: 'ignored',
+      reason: 'event type Microsoft.Storage.BlobTierChanged',
+    });
   });
 
   it('acknowledges and ignores envelopes that are not events at all (redelivery would not fix them)', async () => {
     const [one] = JSON.parse(eventGridSchemaExample) as Record<string, unknown>[];
     const { eventTime: _dropped, ...noTime } = one!;
     expect(await parseBlobEvent(noTime)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^not a valid Event Grid event/) });
-    expect(await parseBlobEvent({ specversion: '1.0', type: 'Microsoft.Storage.BlobCreated' })).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^not a valid CloudEvents 1.0 event/) });
+    expect(await parseBlobEvent({ specversion: '1.0', type: 'Microsoft.Storage.BlobCreated' })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^not a valid CloudEvents 1.0 event/),
+    });
     expect(await parseBlobEvent('{not json')).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^event is not JSON/) });
   });
 });

@@ -25,7 +25,12 @@ const sent: Array<{ item: WorkItem; delay: number }> = [];
 beforeAll(async () => {
   azurite = await startTestAzurite();
   dir = await mkdtemp(path.join(os.tmpdir(), 'blob-intake-'));
-  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_BATCH_MAX_DELAY_MS: '5' });
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    QOE_DATA_DIR: dir,
+    QOE_DEADLETTER_STORE: 'file',
+    QOE_BATCH_MAX_DELAY_MS: '5',
+  });
   services = await createServices(config, { log: () => {} });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
   await container.create();
@@ -44,7 +49,14 @@ const deps = (over: Partial<BlobWorkerDeps> = {}): BlobWorkerDeps => ({
   deadLetter: services.deadLetter,
   blobs: services.blobs,
   queue: { send: async (item, delay = 0) => void sent.push({ item, delay }) },
-  settings: { containers: ['telemetry'], prefixes: [], chunkBytes: CHUNK_BYTES, rangeBytes: 1 << 30, maxRecordBytes: 64 * 1024, claimMs: 60_000 },
+  settings: {
+    containers: ['telemetry'],
+    prefixes: [],
+    chunkBytes: CHUNK_BYTES,
+    rangeBytes: 1 << 30,
+    maxRecordBytes: 64 * 1024,
+    claimMs: 60_000,
+  },
   ...over,
 });
 
@@ -58,7 +70,10 @@ async function upload(name: string, body: Buffer | string, contentType?: string)
 
 const beacons = (session: string, n: number) => Array.from({ length: n }, (_, i) => validBeacon({ sessionId: session, seq: i }));
 const rowsFor = async (session: string) => (await readNdjsonTree(path.join(dir, 'sink'))).filter((r) => r.SessionId === session);
-const ndjson = (session: string, n: number) => beacons(session, n).map((b) => JSON.stringify(b)).join('\n');
+const ndjson = (session: string, n: number) =>
+  beacons(session, n)
+    .map((b) => JSON.stringify(b))
+    .join('\n');
 const seqsOf = async (session: string) => (await rowsFor(session)).map((r) => Number(r.Seq)).sort((a, b) => a - b);
 
 const urlOf = (item: WorkItem) => services.blobs.blobUrl(item.container, item.name);
@@ -92,17 +107,30 @@ async function uploadBlocks(name: string, body: string): Promise<WorkItem> {
 describe('blob worker', () => {
   it('ingests NDJSON, gzip JSON array and CSV files with Source=blob and the blob URL', async () => {
     const nd = await upload('drops/a.ndjson', ndjson('nd', 25));
-    expect(await processWorkItem(nd, deps())).toMatchObject({ status: 'ingested', records: 25, accepted: 25, rejected: 0, chunks: expect.any(Number) });
+    expect(await processWorkItem(nd, deps())).toMatchObject({
+      status: 'ingested',
+      records: 25,
+      accepted: 25,
+      rejected: 0,
+      chunks: expect.any(Number),
+    });
     const arr = await upload('drops/b.json.gz', zlib.gzipSync(JSON.stringify(beacons('arr', 12))), 'application/json');
     expect(await processWorkItem(arr, deps())).toMatchObject({ status: 'ingested', accepted: 12 });
-    const csv = await upload('drops/c.csv', `sessionId,seq,event,ts,bitrateKbps\ncsv,1,play,1795428000000,3200\ncsv,2,heartbeat,1795428010000,4800\n`, 'text/csv');
+    const csv = await upload(
+      'drops/c.csv',
+      `sessionId,seq,event,ts,bitrateKbps\ncsv,1,play,1795428000000,3200\ncsv,2,heartbeat,1795428010000,4800\n`,
+      'text/csv',
+    );
     expect(await processWorkItem(csv, deps())).toMatchObject({ status: 'ingested', accepted: 2 });
 
     const rows = await rowsFor('nd');
     expect(rows).toHaveLength(25);
     expect(rows[0]).toMatchObject({ Source: 'blob', SourceRef: urlOf(nd) });
     expect(await seqsOf('arr')).toEqual([...Array(12).keys()]);
-    expect(await rowsFor('csv')).toEqual([expect.objectContaining({ EventType: 'play', BitrateKbps: 3200 }), expect.objectContaining({ EventType: 'heartbeat', BitrateKbps: 4800 })]);
+    expect(await rowsFor('csv')).toEqual([
+      expect.objectContaining({ EventType: 'play', BitrateKbps: 3200 }),
+      expect.objectContaining({ EventType: 'heartbeat', BitrateKbps: 4800 }),
+    ]);
   });
 
   it('adds no rows when the same item comes again or the same bytes are uploaded again (Put Blob)', async () => {
@@ -140,7 +168,10 @@ describe('blob worker', () => {
 
   it('resumes after a reader died half-way through a file: every row present exactly once', async () => {
     const item = await upload('drops/crash.ndjson', ndjson('crash', 47));
-    const dying = { ...services.blobs, open: async (...a: Parameters<typeof services.blobs.open>) => cutAfter(await services.blobs.open(...a), 33) };
+    const dying = {
+      ...services.blobs,
+      open: async (...a: Parameters<typeof services.blobs.open>) => cutAfter(await services.blobs.open(...a), 33),
+    };
     await expect(processWorkItem(item, deps({ blobs: dying }))).rejects.toThrow(/connection reset/);
     const landed = (await rowsFor('crash')).length;
     expect(landed).toBeGreaterThan(0);
@@ -206,10 +237,16 @@ describe('blob worker', () => {
     const lines = beacons('longline', 6).map((b) => JSON.stringify(b));
     lines.splice(3, 0, JSON.stringify({ ...validBeacon({ sessionId: 'longline', seq: 99 }), pad: 'x'.repeat(32 * 1024 * 1024) }));
     const item = await upload('drops/long-line.ndjson', lines.join('\n'));
-    expect(await processWorkItem(item, deps({ settings: { ...deps().settings, maxRecordBytes: 1024 * 1024, chunkBytes: 32 * 1024 * 1024 } }))).toMatchObject({ status: 'ingested', records: 7, accepted: 6, rejected: 1 });
+    expect(
+      await processWorkItem(item, deps({ settings: { ...deps().settings, maxRecordBytes: 1024 * 1024, chunkBytes: 32 * 1024 * 1024 } })),
+    ).toMatchObject({ status: 'ingested', records: 7, accepted: 6, rejected: 1 });
     expect(await seqsOf('longline')).toEqual([0, 1, 2, 3, 4, 5]);
-    const docs = await Promise.all((await glob(path.join(dir, 'deadletter'), /rejected\//)).map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
-    expect(docs.find((doc) => doc.sourceRef === urlOf(item))!.records).toEqual([expect.objectContaining({ line: 4, errors: [expect.stringMatching(/^line 4: \d+ bytes, longer than the 1048576-byte limit/)] })]);
+    const docs = await Promise.all(
+      (await glob(path.join(dir, 'deadletter'), /rejected\//)).map(async (f) => JSON.parse(await readFile(f, 'utf8'))),
+    );
+    expect(docs.find((doc) => doc.sourceRef === urlOf(item))!.records).toEqual([
+      expect.objectContaining({ line: 4, errors: [expect.stringMatching(/^line 4: \d+ bytes, longer than the 1048576-byte limit/)] }),
+    ]);
   }, 60_000);
 
   it('dead-letters one bad line with the blob URL and line number and ingests the rest', async () => {
@@ -217,7 +254,9 @@ describe('blob worker', () => {
     lines.splice(2, 0, '{"sessionId":"badline","event":"nope"}');
     const item = await upload('drops/bad-line.ndjson', lines.join('\n'));
     expect(await processWorkItem(item, deps())).toMatchObject({ status: 'ingested', accepted: 5, rejected: 1 });
-    const docs = await Promise.all((await glob(path.join(dir, 'deadletter'), /rejected\//)).map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
+    const docs = await Promise.all(
+      (await glob(path.join(dir, 'deadletter'), /rejected\//)).map(async (f) => JSON.parse(await readFile(f, 'utf8'))),
+    );
     const doc = docs.find((d) => d.sourceRef === urlOf(item))!;
     expect(doc.source).toBe('blob');
     expect(doc.records).toEqual([expect.objectContaining({ line: 3, index: 2 })]);
@@ -229,14 +268,19 @@ describe('blob worker', () => {
     const bad = await upload('drops/corrupt.ndjson.gz', gz);
     expect(await processWorkItem(bad, deps())).toMatchObject({ status: 'unreadable' });
     expect(await processWorkItem(bad, deps())).toEqual({ status: 'already-done' });
-    const png = await upload('drops/picture.ndjson', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]));
+    const png = await upload(
+      'drops/picture.ndjson',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]),
+    );
     expect(await processWorkItem(png, deps())).toMatchObject({ status: 'unreadable', reason: expect.stringMatching(/binary/) });
   });
 
   it('ignores blobs outside the watched containers and prefixes, and versions overwritten since the event', async () => {
     const item = await upload('elsewhere/x.ndjson', JSON.stringify(validBeacon()));
     expect(await processWorkItem({ ...item, container: 'other' }, deps())).toMatchObject({ status: 'ignored' });
-    expect(await processWorkItem(item, deps({ settings: { ...deps().settings, prefixes: ['drops/'] } }))).toMatchObject({ status: 'ignored' });
+    expect(await processWorkItem(item, deps({ settings: { ...deps().settings, prefixes: ['drops/'] } }))).toMatchObject({
+      status: 'ignored',
+    });
     const old = await upload('drops/overwritten.ndjson', ndjson('overwritten-old', 2));
     await upload('drops/overwritten.ndjson', ndjson('overwritten-new', 2));
     expect(await processWorkItem(old, deps())).toEqual({ status: 'superseded' });
@@ -245,7 +289,10 @@ describe('blob worker', () => {
 
   it('throws on a transient storage failure, lets go of its claim, and the retry reads the file', async () => {
     const item = await upload('drops/transient.ndjson', JSON.stringify(validBeacon({ sessionId: 'transient' })));
-    const down = { ...services.blobs, open: async () => Promise.reject(Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+    const down = {
+      ...services.blobs,
+      open: async () => Promise.reject(Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    };
     await expect(processWorkItem(item, deps({ blobs: down }))).rejects.toThrow(/ECONNREFUSED/);
     expect(await processWorkItem(item, deps())).toMatchObject({ status: 'ingested', accepted: 1 });
   });

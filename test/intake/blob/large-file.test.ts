@@ -70,7 +70,14 @@ describe('a gzip NDJSON drop of over 200 MB', () => {
         blobs: services.blobs,
         queue: services.blobQueue,
         // 4 MB chunks: this test bounds memory, not extents (QOE_BLOB_CHUNK_BYTES trades memory for fewer extents)
-        settings: { containers: ['telemetry'], prefixes: [], chunkBytes: 4 * 1024 * 1024, rangeBytes: 1 << 30, maxRecordBytes: 1 << 20, claimMs: 60_000 },
+        settings: {
+          containers: ['telemetry'],
+          prefixes: [],
+          chunkBytes: 4 * 1024 * 1024,
+          rangeBytes: 1 << 30,
+          maxRecordBytes: 1 << 20,
+          claimMs: 60_000,
+        },
       },
     );
     clearInterval(sampler);
@@ -84,7 +91,9 @@ describe('a gzip NDJSON drop of over 200 MB', () => {
     expect(sinkBytes).toBeGreaterThan(100 * 1024 * 1024);
     const growthMb = (peak - rssBefore) / 1024 / 1024;
     const gzMb = (await stat(file)).size / 1024 / 1024;
-    console.log(`200 MB drop (${gzMb.toFixed(0)} MB gzipped): ${records} records in ${seconds.toFixed(1)} s (${(TARGET_BYTES / 1024 / 1024 / seconds).toFixed(1)} MB/s), peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`);
+    console.log(
+      `200 MB drop (${gzMb.toFixed(0)} MB gzipped): ${records} records in ${seconds.toFixed(1)} s (${(TARGET_BYTES / 1024 / 1024 / seconds).toFixed(1)} MB/s), peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`,
+    );
     // Well under the file's 200 MB: holding the decompressed file (or its rows) would exceed it.
     // Measured +70..+150 MB on a shared 2-core box; the rest is chunks in flight and GC headroom.
     expect(growthMb).toBeLessThan(160);

@@ -75,4 +75,3 @@ function safeDecode(s: string): string {
     return s;
   }
 }
-

@@ -43,7 +43,9 @@ export async function* byteLines(source: AsyncIterable<Buffer | string>, maxLine
       lineNo++;
       if (overLong || length > maxLineBytes) yield { text: '', lineNo, bytes: length + 1, tooLong: length };
       else {
-        const text = parts.length ? Buffer.concat([...parts, chunk.subarray(start, nl)]).toString('utf8') : chunk.toString('utf8', start, nl);
+        const text = parts.length
+          ? Buffer.concat([...parts, chunk.subarray(start, nl)]).toString('utf8')
+          : chunk.toString('utf8', start, nl);
         yield { text, lineNo, bytes: length + 1 };
       }
       parts = [];

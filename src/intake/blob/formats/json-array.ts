@@ -38,7 +38,14 @@ export async function* jsonArray(source: Readable, maxRecordBytes: number): Asyn
     try {
       yield { index: index - 1, value: JSON.parse(t), line: index, text: t, bytes: bytes + 1 };
     } catch (err) {
-      yield { index: index - 1, error: `element ${index}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line: index, text: t, bytes: bytes + 1 };
+      yield {
+        index: index - 1,
+        error: `element ${index}: invalid JSON (${errorMessage(err)})`,
+        raw: boundedRaw(t),
+        line: index,
+        text: t,
+        bytes: bytes + 1,
+      };
     }
   };
   let bom = 0;

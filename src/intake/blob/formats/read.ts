@@ -16,7 +16,12 @@ import { textGuard } from './text-guard.js';
  * Records of a file stream, by format; gzip (by name, type or magic bytes) undone on the way.
  * Corrupt gzip / binary -> UnreadableFileError. A record over `maxRecordBytes` is rejected and skipped.
  */
-export async function* readRecords(body: Readable, format: FileFormat, gzip: boolean, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): AsyncGenerator<FileRecord> {
+export async function* readRecords(
+  body: Readable,
+  format: FileFormat,
+  gzip: boolean,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<FileRecord> {
   if (!gzip) ({ gzip, stream: body } = await sniffGzip(body));
   let source: Readable = body;
   if (gzip) {
@@ -26,7 +31,14 @@ export async function* readRecords(body: Readable, format: FileFormat, gzip: boo
   }
   const guarded = source.pipe(textGuard());
   source.on('error', (err) => guarded.destroy(err));
-  const reader = format === 'csv' ? csv(guarded, maxRecordBytes) : format === 'json-array' ? jsonArray(guarded, maxRecordBytes) : format === 'cdnlog' ? cdnlog(guarded, maxRecordBytes) : ndjson(guarded, maxRecordBytes);
+  const reader =
+    format === 'csv'
+      ? csv(guarded, maxRecordBytes)
+      : format === 'json-array'
+        ? jsonArray(guarded, maxRecordBytes)
+        : format === 'cdnlog'
+          ? cdnlog(guarded, maxRecordBytes)
+          : ndjson(guarded, maxRecordBytes);
   try {
     yield* reader;
   } catch (err) {

@@ -7,7 +7,8 @@ import { byteLines, cutRange, type FileRecord } from '../../../../src/intake/blo
 import { readRecords } from '../../../../src/intake/blob/formats/read.js';
 import type { FileFormat } from '../../../../src/intake/blob/formats/detect.js';
 
-const chunked = (bytes: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
+const chunked = (bytes: Buffer, size: number) =>
+  Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
 
 async function read(bytes: Buffer, format: FileFormat, max: number, chunk = 64 * 1024): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
@@ -29,7 +30,11 @@ describe('record caps', () => {
     const file = Buffer.concat([Buffer.from('{"a":1}\n{"s":"'), big, Buffer.from('"}\n{"a":3}\n')]);
     const out = await read(file, 'ndjson', 1024 * 1024);
     expect(out.map((r) => r.value)).toEqual([{ a: 1 }, undefined, { a: 3 }]);
-    expect(out[1]).toMatchObject({ line: 2, raw: '', error: expect.stringMatching(/^line 2: 33554440 bytes, longer than the 1048576-byte limit \(skipped\)$/) });
+    expect(out[1]).toMatchObject({
+      line: 2,
+      raw: '',
+      error: expect.stringMatching(/^line 2: 33554440 bytes, longer than the 1048576-byte limit \(skipped\)$/),
+    });
   });
 
   it('rejects an over-long JSON-array element and a CSV line over the cap, and goes on', async () => {
@@ -37,7 +42,11 @@ describe('record caps', () => {
     expect(arr.map((r) => r.value)).toEqual([{ a: 1 }, undefined, { a: 3 }]);
     expect(arr[1]!.error).toMatch(/^element 2: \d+ bytes, longer than the 1024-byte limit/);
     const csv = await read(Buffer.from(`sessionId,seq\ns,1\ns,${'9'.repeat(5000)}\ns,3\n`), 'csv', 1024, 100);
-    expect(csv.map((r) => r.value ?? r.error)).toEqual([{ sessionId: 's', seq: 1 }, expect.stringMatching(/^line 3: 5002 bytes, longer than/), { sessionId: 's', seq: 3 }]);
+    expect(csv.map((r) => r.value ?? r.error)).toEqual([
+      { sessionId: 's', seq: 1 },
+      expect.stringMatching(/^line 3: 5002 bytes, longer than/),
+      { sessionId: 's', seq: 3 },
+    ]);
     expect(csv.map((r) => r.line)).toEqual([2, 3, 4]);
   });
 });
@@ -45,20 +54,32 @@ describe('record caps', () => {
 describe('byte ranges', () => {
   it('cover every line exactly once, whatever the range size and chunking', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, '')), { maxLength: 30 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), async (lines, rangeSize, chunk, trailingNewline) => {
-        const text = Buffer.from(lines.join('\n') + (trailingNewline && lines.length ? '\n' : ''));
-        const got: string[] = [];
-        for (let start = 0; start < text.length; start += rangeSize) got.push(...(await rangeLines(text, start, Math.min(start + rangeSize, text.length), chunk)));
-        const expected: string[] = [];
-        for await (const l of byteLines(Readable.from([text]), 1 << 20)) expected.push(l.text);
-        expect(got).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, '')),
+          { maxLength: 30 },
+        ),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        async (lines, rangeSize, chunk, trailingNewline) => {
+          const text = Buffer.from(lines.join('\n') + (trailingNewline && lines.length ? '\n' : ''));
+          const got: string[] = [];
+          for (let start = 0; start < text.length; start += rangeSize)
+            got.push(...(await rangeLines(text, start, Math.min(start + rangeSize, text.length), chunk)));
+          const expected: string[] = [];
+          for await (const l of byteLines(Readable.from([text]), 1 << 20)) expected.push(l.text);
+          expect(got).toEqual(expected);
+        },
+      ),
       { numRuns: 300, seed: 15 },
     );
   });
 
   it('puts the CSV header in front of a range', async () => {
-    const cut = Readable.from([Buffer.from('s,1\ns,2\ns,3\n')]).pipe(cutRange({ skipFirstLine: true, length: 5, header: Buffer.from('sessionId,seq\n') }));
+    const cut = Readable.from([Buffer.from('s,1\ns,2\ns,3\n')]).pipe(
+      cutRange({ skipFirstLine: true, length: 5, header: Buffer.from('sessionId,seq\n') }),
+    );
     const out: FileRecord[] = [];
     for await (const r of readRecords(cut, 'csv', false, 1024)) out.push(r);
     expect(out.map((r) => r.value)).toEqual([{ sessionId: 's', seq: 2 }]);
