@@ -132,6 +132,7 @@ const expectedFromBlobStoragePage = {
   kind: 'blob-created',
   blob: {
     id: '831e1650-001e-001b-66ab-eeb76e069631',
+    topic: '/subscriptions/{subscription-id}/resourceGroups/Storage/providers/Microsoft.Storage/storageAccounts/my-storage-account',
     url: 'https://my-storage-account.blob.core.windows.net/testcontainer/new-file.txt',
     eTag: '"0x8D4BCC2E4835CD0"',
     container: 'test-container',
@@ -158,6 +159,7 @@ describe('BlobCreated events', () => {
       kind: 'blob-created',
       blob: {
         id: '9aeb0fdf-c01e-0131-0922-9eb54906e209',
+        topic: '/subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/Microsoft.Storage/storageAccounts/{storage-account}',
         url: 'https://gridtesting.blob.core.windows.net/testcontainer/{new-file}',
         eTag: '0x8D76C39E4407333',
         container: '{storage-container}',
