@@ -107,8 +107,16 @@ export const fields = {
   QOE_BLOB_CONTAINERS: csv.default(['telemetry']),
   /** Optional blob name prefixes within them, comma separated (empty: all). */
   QOE_BLOB_PREFIXES: csv.default([]),
-  /** Records per durable chunk (and per checkpoint) when reading a file. */
-  QOE_BLOB_CHUNK_RECORDS: int(5000, 1),
+  /** Queue the blobCreated function hands work items to and the blobWorker function reads. */
+  QOE_BLOB_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name').default('qoe-blob-work'),
+  /** Uncompressed bytes per durable chunk (one tagged ingestion, one checkpoint). */
+  QOE_BLOB_CHUNK_BYTES: int(32 * MiB, 1024),
+  /** Uncompressed NDJSON/CSV/CDN-log files above this are read as ranges of this size by several workers. */
+  QOE_BLOB_RANGE_BYTES: int(256 * MiB, 1024),
+  /** Longest record (line, JSON-array element, CSV record) in bytes; a longer one is rejected and skipped. */
+  QOE_BLOB_MAX_RECORD_BYTES: int(1 * MiB, 256),
+  /** Lease of a worker's claim on a blob range, renewed while it reads; a dead worker's claim expires after it. */
+  QOE_BLOB_CLAIM_SECONDS: int(60, 1),
   QOE_CHECKPOINT_TABLE: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/)

@@ -105,14 +105,31 @@ export const sections = {
       },
     }),
   ),
-  blob: section(['QOE_BLOB_CONTAINERS', 'QOE_BLOB_PREFIXES', 'QOE_BLOB_CHUNK_RECORDS', 'QOE_CHECKPOINT_TABLE'], ['blob'], (s) => ({
+  blob: section(
+    [
+      'QOE_BLOB_CONTAINERS',
+      'QOE_BLOB_PREFIXES',
+      'QOE_BLOB_QUEUE',
+      'QOE_BLOB_CHUNK_BYTES',
+      'QOE_BLOB_RANGE_BYTES',
+      'QOE_BLOB_MAX_RECORD_BYTES',
+      'QOE_BLOB_CLAIM_SECONDS',
+      'QOE_CHECKPOINT_TABLE',
+    ],
+    ['blob'],
+    (s) => ({
     blob: {
       containers: s.QOE_BLOB_CONTAINERS,
       prefixes: s.QOE_BLOB_PREFIXES,
-      chunkRecords: s.QOE_BLOB_CHUNK_RECORDS,
+      queue: s.QOE_BLOB_QUEUE,
+      chunkBytes: s.QOE_BLOB_CHUNK_BYTES,
+      rangeBytes: s.QOE_BLOB_RANGE_BYTES,
+      maxRecordBytes: s.QOE_BLOB_MAX_RECORD_BYTES,
+      claimSeconds: s.QOE_BLOB_CLAIM_SECONDS,
       checkpointTable: s.QOE_CHECKPOINT_TABLE,
     },
-  })),
+  }),
+  ),
   ingest: section(
     [
       'QOE_SINK',

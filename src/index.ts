@@ -2,5 +2,6 @@
 import './functions/beacons.js';
 import './functions/cmcd.js';
 import './functions/blob-created.js';
+import './functions/blob-worker.js';
 import './functions/anomaly-timer.js';
 import './functions/alert-notifier.js';

@@ -113,7 +113,11 @@ var appSettings = {
 
   QOE_BLOB_CONTAINERS: join(landingContainerNames, ',')
   QOE_BLOB_PREFIXES: blobPrefixes
-  QOE_BLOB_CHUNK_RECORDS: '5000'
+  QOE_BLOB_QUEUE: 'qoe-blob-work'
+  QOE_BLOB_CHUNK_BYTES: '33554432'
+  QOE_BLOB_RANGE_BYTES: '268435456'
+  QOE_BLOB_MAX_RECORD_BYTES: '1048576'
+  QOE_BLOB_CLAIM_SECONDS: '60'
   QOE_CHECKPOINT_TABLE: checkpointTableName
 
   QOE_SINK: 'kusto'

@@ -23,6 +23,8 @@ param alertStateTableName string
 
 var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets', deploymentContainerName]
 var alertQueueNames = [alertQueueName, '${alertQueueName}-poison']
+// The blob work queue (storage.bicep): blobCreated sends, blobWorker receives and re-sends.
+var queueNames = concat(alertQueueNames, ['qoe-blob-work', 'qoe-blob-work-poison'])
 
 var roles = {
   blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -106,14 +108,14 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-0
 }
 
 resource alertQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' existing = [
-  for q in alertQueueNames: {
+  for q in queueNames: {
     parent: queueService
     name: q
   }
 ]
 
 resource alertQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for i in range(0, length(alertQueueNames)): {
+  for i in range(0, length(queueNames)): {
     name: guid(alertQueues[i].id, identityId, roles.queueDataContributor)
     scope: alertQueues[i]
     properties: {

@@ -130,8 +130,11 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-0
 
 // The poison queue is created here too: the Functions queue extension creates it on first use,
 // which a role scoped to the queues could not do.
+// The blob work queue (blobCreated -> blobWorker, QOE_BLOB_QUEUE in function-app.bicep) beside it.
+var blobWorkQueueName = 'qoe-blob-work'
+
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [
-  for q in [alertQueueName, '${alertQueueName}-poison']: {
+  for q in [alertQueueName, '${alertQueueName}-poison', blobWorkQueueName, '${blobWorkQueueName}-poison']: {
     parent: queueService
     name: q
   }

@@ -8,8 +8,8 @@ import { createDeadLetterStore } from '../ingest/deadletter/index.js';
 import type { DeadLetterStore } from '../ingest/deadletter/store.js';
 import type { Sink } from '../ingest/sink.js';
 import { createSink } from '../ingest/sinks/index.js';
-import { createBlobReader } from '../intake/blob/blob-reader.js';
-import type { BlobReader } from '../intake/blob/intake.js';
+import { createBlobReader, type BlobReader } from '../intake/blob/blob-reader.js';
+import { workQueue, type WorkQueue } from '../intake/blob/work-item.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { storageFromConfig } from '../storage.js';
 import { startTelemetryOnce } from '../telemetry/setup.js';
@@ -21,8 +21,10 @@ export interface Services {
   deadLetter: DeadLetterStore;
   sink: Sink;
   checkpoints: CheckpointStore;
-  /** Reads blobs that events name. */
+  /** Reads blobs of the configured account that work items name. */
   blobs: BlobReader;
+  /** The blob work queue (blobCreated -> blobWorker). */
+  blobQueue: WorkQueue;
 }
 
 export interface ServiceOverrides {
@@ -45,9 +47,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     maxExtraBytes: 8192,
   });
   const storage = storageFromConfig(config);
-  const blobs = createBlobReader(storage);
+  const blobs = createBlobReader(storage.blobService({ retryOptions: { maxTries: 4 } }));
+  const blobQueue = workQueue(storage.queue(config.blob.queue));
   const checkpoints = new TableCheckpointStore(storage.table(config.blob.checkpointTable));
-  return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs };
+  return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs, blobQueue };
 }
 
 let shared: Promise<Services> | undefined;

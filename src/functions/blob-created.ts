@@ -1,10 +1,12 @@
 // Event Grid Microsoft.Storage.BlobCreated (Event Grid or CloudEvents schema): third parties drop
-// telemetry files into Blob Storage; each file's records go through the one pipeline, once.
-// Ignored events (other types, other containers) are acknowledged with a log line; a transient
-// failure throws, so Event Grid delivers the event again.
+// telemetry files into Blob Storage. This function only checks the event (our account, a watched
+// container, the URL at our blob endpoint) and hands a work item to the blob work queue; the
+// blobWorker reads the file. So it answers in milliseconds and Event Grid never redelivers
+// because of our time. Refused events are acknowledged with a log line; a failed enqueue throws,
+// so Event Grid delivers the event again.
 import { app } from '@azure/functions';
 import { parseBlobEvents } from '../intake/blob/event.js';
-import { ingestBlob } from '../intake/blob/intake.js';
+import { handOff } from '../intake/blob/handoff.js';
 import { getServices } from '../composition/app.js';
 
 app.eventGrid('blobCreated', {
@@ -15,16 +17,15 @@ app.eventGrid('blobCreated', {
         continue;
       }
       const s = await getServices();
-      const outcome = await ingestBlob(parsed.blob, {
-        pipeline: s.pipeline,
-        checkpoints: s.checkpoints,
-        deadLetter: s.deadLetter,
-        blobs: s.blobs,
-        chunkRecords: s.config.blob.chunkRecords,
+      const outcome = await handOff(parsed.blob, {
+        account: s.blobs,
+        queue: s.blobQueue,
         containers: s.config.blob.containers,
         prefixes: s.config.blob.prefixes,
       });
-      context.log(`blobCreated: ${parsed.blob.container}/${parsed.blob.name}: ${JSON.stringify(outcome)}`);
+      context.log(
+        `blobCreated: ${parsed.blob.container}/${parsed.blob.name}: ${outcome.status === 'queued' ? 'queued' : `ignored (${outcome.reason})`}`,
+      );
     }
   },
 });

@@ -52,7 +52,7 @@ describe('dead-lettered CDN-log lines', () => {
       '2026-11-23 10:00:01 2002:cb00:714d::1 /v/seg2.m4s CMCD=br%3D3200 Mozilla/5.0',
     ].join('\n');
     const out = [];
-    for await (const c of cdnlog(Readable.from([log]))) out.push(c);
+    for await (const c of cdnlog(Readable.from([log]), 1 << 16)) out.push(c);
     expect(out).toHaveLength(2);
     for (const c of out) {
       expect(c.error).toMatch(/sid/);

@@ -36,9 +36,10 @@ afterAll(async () => {
 describe('a bad alert setting', () => {
   it('does not stop the entry point from registering every function; bindings are %SETTING% expressions', () => {
     const regs = Object.fromEntries(getRegistrations().map((r) => [r.name, r.trigger]));
-    expect(Object.keys(regs).sort()).toEqual(['alertNotifier', 'anomalyTimer', 'beacons', 'blobCreated', 'cmcd']);
+    expect(Object.keys(regs).sort()).toEqual(['alertNotifier', 'anomalyTimer', 'beacons', 'blobCreated', 'blobWorker', 'cmcd']);
     expect(regs.anomalyTimer).toMatchObject({ schedule: '%QOE_ALERT_SCHEDULE%' });
     expect(regs.alertNotifier).toMatchObject({ queueName: '%QOE_ALERT_QUEUE%' });
+    expect(regs.blobWorker).toMatchObject({ queueName: '%QOE_BLOB_QUEUE%' });
   });
 
   it('leaves HTTP intake serving', async () => {

@@ -9,6 +9,8 @@ import { loadConfig } from '../../src/config.js';
 import { startLocalEventGrid, type LocalEventGrid } from '../../src/local/event-grid.js';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { startLocalHost, type LocalHost } from '../../src/local/host.js';
+import { startLocalTriggers, type LocalTriggers } from '../../src/local/triggers.js';
+import { storageAccess } from '../../src/storage.js';
 import { createServices, setServices } from '../../src/composition/app.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 import { readNdjsonTree } from '../support/files.js';
@@ -17,6 +19,7 @@ import { validBeacon } from '../support/services.js';
 let azurite: TestAzurite;
 let host: LocalHost;
 let grid: LocalEventGrid;
+let triggers: LocalTriggers; // blobCreated queues a work item; the blobWorker queue trigger reads the file
 let dir: string;
 const delivered: Array<Record<string, any>> = [];
 
@@ -28,6 +31,7 @@ beforeAll(async () => {
   installFunctionsCore();
   await import('../../src/index.js');
   host = await startLocalHost({ port: 0, log: () => {} });
+  triggers = startLocalTriggers({ host, queueClient: (name) => storageAccess({ connectionString: azurite.connectionString }).queue(name), polling: false, timers: false, log: () => {} });
   grid = startLocalEventGrid({
     connectionString: azurite.connectionString,
     containers: ['telemetry'],
@@ -40,6 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   grid?.stop();
+  await triggers?.stop();
   await host?.close();
   await azurite?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -59,12 +64,14 @@ describe('local Event Grid over Azurite', () => {
     expect(event.data).toMatchObject({ api: 'PutBlob', blobType: 'BlockBlob', contentType: 'application/x-ndjson', contentLength: body.length });
 
     const rows = async () => (await readNdjsonTree(path.join(dir, 'sink'))).filter((r) => r.SessionId === 'dropped');
+    await triggers.pollQueues();
     expect(await rows()).toHaveLength(4);
 
     // the partner uploads the same file again: a new eTag, a new event, no new rows
     await container.getBlockBlobClient('partner/day1.ndjson').upload(body, body.length);
     expect(await grid.poll()).toBe(1);
     expect(delivered).toHaveLength(2);
+    await triggers.pollQueues();
     expect(await rows()).toHaveLength(4);
   });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServices, type Services } from '../../src/composition/app.js';
 import { loadConfig } from '../../src/config.js';
 import { parseBlobEvent } from '../../src/intake/blob/event.js';
-import { ingestBlob } from '../../src/intake/blob/intake.js';
+import { processWorkItem } from '../../src/intake/blob/intake.js';
 import { handleBeaconRequest, handleCmcdRequest } from '../../src/intake/http/handlers.js';
 import { blobCreatedEvent } from '../../src/local/event-grid.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
@@ -103,19 +103,17 @@ describe('no raw address anywhere', () => {
       const blob = container.getBlockBlobClient('logs/cdn.log');
       await blob.upload(log, log.length, { blobHTTPHeaders: { blobContentType: 'text/plain' } });
       const props = await blob.getProperties();
-      const event = await parseBlobEvent(
-        blobCreatedEvent({ accountUrl: container.url.replace(/\/telemetry$/, ''), container: 'telemetry', name: 'logs/cdn.log', eTag: props.etag!, contentType: 'text/plain', contentLength: log.length, sequencer: 1 }),
+      const outcome = await processWorkItem(
+        { container: 'telemetry', name: 'logs/cdn.log', eTag: props.etag! },
+        {
+          pipeline: services.pipeline,
+          checkpoints: services.checkpoints,
+          deadLetter: services.deadLetter,
+          blobs: services.blobs,
+          queue: { send: async () => {} },
+          settings: { containers: ['telemetry'], prefixes: [], chunkBytes: 1024, rangeBytes: 1 << 20, maxRecordBytes: 1 << 16, claimMs: 60_000 },
+        },
       );
-      if (event.kind !== 'blob-created') throw new Error('expected a blob event');
-      const outcome = await ingestBlob(event.blob, {
-        pipeline: services.pipeline,
-        checkpoints: services.checkpoints,
-        deadLetter: services.deadLetter,
-        blobs: services.blobs,
-        chunkRecords: 10,
-        containers: ['telemetry'],
-        prefixes: [],
-      });
       expect(outcome).toMatchObject({ status: 'ingested' });
     } finally {
       warn.mockRestore();

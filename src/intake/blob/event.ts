@@ -5,6 +5,8 @@ import { errorMessage } from '../../errors.js';
 
 export interface BlobCreated {
   id: string;
+  /** The resource that raised the event: `/subscriptions/.../providers/Microsoft.Storage/storageAccounts/<account>`. */
+  topic: string;
   url: string;
   eTag: string;
   container: string;
@@ -43,13 +45,13 @@ export async function parseBlobEvents(raw: unknown): Promise<ParsedEvent[]> {
       const events = await deserializer.deserializeCloudEvents(input as Record<string, unknown>);
       return events.map((event): ParsedEvent => {
         if (!isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event.type}` };
-        return fromParts(event.id, event.subject ?? '', event.data ?? {});
+        return fromParts(event.id, event.source, event.subject ?? '', event.data ?? {});
       });
     }
     const events = await deserializer.deserializeEventGridEvents(input as Record<string, unknown>);
     return events.map((event): ParsedEvent => {
       if (!isSystemEvent('Microsoft.Storage.BlobCreated', event)) return { kind: 'ignored', reason: `event type ${event.eventType}` };
-      return fromParts(event.id, event.subject, event.data ?? {});
+      return fromParts(event.id, event.topic ?? '', event.subject, event.data ?? {});
     });
   } catch (err) {
     return [{ kind: 'ignored', reason: `not a valid ${isCloudEvent ? 'CloudEvents 1.0' : 'Event Grid'} event: ${errorMessage(err)}` }];
@@ -61,7 +63,12 @@ export async function parseBlobEvent(raw: unknown): Promise<ParsedEvent> {
   return (await parseBlobEvents(raw))[0] ?? { kind: 'ignored', reason: 'no event' };
 }
 
-function fromParts(id: string, subject: string, data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string }): ParsedEvent {
+function fromParts(
+  id: string,
+  topic: string,
+  subject: string,
+  data: { url?: string; eTag?: string; contentType?: string; contentLength?: number; api?: string },
+): ParsedEvent {
   const where = fromSubject(subject);
   if (!where) return { kind: 'ignored', reason: `subject ${subject} is not a blob` };
   if (!data.url || !data.eTag) return { kind: 'ignored', reason: 'event carries no blob url or eTag' };
@@ -69,6 +76,7 @@ function fromParts(id: string, subject: string, data: { url?: string; eTag?: str
     kind: 'blob-created',
     blob: {
       id,
+      topic,
       url: data.url,
       eTag: data.eTag,
       container: where.container,

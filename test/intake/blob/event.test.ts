@@ -132,6 +132,7 @@ const expectedFromBlobStoragePage = {
   kind: 'blob-created',
   blob: {
     id: '831e1650-001e-001b-66ab-eeb76e069631',
+    topic: '/subscriptions/{subscription-id}/resourceGroups/Storage/providers/Microsoft.Storage/storageAccounts/my-storage-account',
     url: 'https://my-storage-account.blob.core.windows.net/testcontainer/new-file.txt',
     eTag: '"0x8D4BCC2E4835CD0"',
     container: 'test-container',
@@ -158,6 +159,7 @@ describe('BlobCreated events', () => {
       kind: 'blob-created',
       blob: {
         id: '9aeb0fdf-c01e-0131-0922-9eb54906e209',
+        topic: '/subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/Microsoft.Storage/storageAccounts/{storage-account}',
         url: 'https://gridtesting.blob.core.windows.net/testcontainer/{new-file}',
         eTag: '0x8D76C39E4407333',
         container: '{storage-container}',
@@ -170,23 +172,40 @@ describe('BlobCreated events', () => {
   });
 
   it('reads every event of a webhook array', async () => {
-    const [created] = JSON.parse(eventGridSchemaExample) as Record<string, any>[];
-    const second = { ...created!, id: 'second', subject: '/blobServices/default/containers/telemetry/blobs/b.ndjson', data: { ...created!.data, url: 'https://a.blob.core.windows.net/telemetry/b.ndjson' } };
+    const [created] = JSON.parse(eventGridSchemaExample) as Array<Record<string, unknown> & { data: Record<string, unknown> }>;
+    const second = {
+      ...created!,
+      id: 'second',
+      subject: '/blobServices/default/containers/telemetry/blobs/b.ndjson',
+      data: { ...created!.data, url: 'https://a.blob.core.windows.net/telemetry/b.ndjson' },
+    };
     const [deleted] = JSON.parse(eventGridDeletedExample) as unknown[];
     const parsed = await parseBlobEvents([created, deleted, second]);
-    expect(parsed.map((p) => (p.kind === 'blob-created' ? p.blob.name : p.reason))).toEqual(['new-file.txt', 'event type Microsoft.Storage.BlobDeleted', 'b.ndjson']);
+    expect(parsed.map((p) => (p.kind === 'blob-created' ? p.blob.name : p.reason))).toEqual([
+      'new-file.txt',
+      'event type Microsoft.Storage.BlobDeleted',
+      'b.ndjson',
+    ]);
   });
 
   it('acknowledges and ignores other event types', async () => {
-    expect(await parseBlobEvents(eventGridDeletedExample)).toEqual([{ kind: 'ignored', reason: 'event type Microsoft.Storage.BlobDeleted' }]);
-    expect(await parseBlobEvent(JSON.parse(cloudEventsTierChangedExample))).toEqual({ kind: 'ignored', reason: 'event type Microsoft.Storage.BlobTierChanged' });
+    expect(await parseBlobEvents(eventGridDeletedExample)).toEqual([
+      { kind: 'ignored', reason: 'event type Microsoft.Storage.BlobDeleted' },
+    ]);
+    expect(await parseBlobEvent(JSON.parse(cloudEventsTierChangedExample))).toEqual({
+      kind: 'ignored',
+      reason: 'event type Microsoft.Storage.BlobTierChanged',
+    });
   });
 
   it('acknowledges and ignores envelopes that are not events at all (redelivery would not fix them)', async () => {
     const [one] = JSON.parse(eventGridSchemaExample) as Record<string, unknown>[];
     const { eventTime: _dropped, ...noTime } = one!;
     expect(await parseBlobEvent(noTime)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^not a valid Event Grid event/) });
-    expect(await parseBlobEvent({ specversion: '1.0', type: 'Microsoft.Storage.BlobCreated' })).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^not a valid CloudEvents 1.0 event/) });
+    expect(await parseBlobEvent({ specversion: '1.0', type: 'Microsoft.Storage.BlobCreated' })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^not a valid CloudEvents 1.0 event/),
+    });
     expect(await parseBlobEvent('{not json')).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^event is not JSON/) });
   });
 });

@@ -1,11 +1,10 @@
 // CDN access logs: the requests that carry CMCD, one record each, with the log's client and agent.
 import type { Readable } from 'node:stream';
-import type { Candidate } from '../../../pipeline/contract.js';
 import { errorMessage } from '../../../errors.js';
-import { streamLines } from '../../../pipeline/lines.js';
 import { boundedRaw } from '../../../pipeline/values.js';
 import { cmcdRecordFromUrl } from '../../cmcd/map.js';
 import { reduceAddress } from '../../../enrich/client-ip.js';
+import { byteLines, tooLongRecord, type FileRecord } from './framing.js';
 
 /**
  * CDN access logs: W3C extended / CloudFront-style lines under a `#Fields:` header (tab or space
@@ -13,10 +12,14 @@ import { reduceAddress } from '../../../enrich/client-ip.js';
  * record (Source = cdnlog) with the log's time, client address, User-Agent and host; requests
  * without CMCD are not QoE data and are skipped.
  */
-export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
+export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGenerator<FileRecord> {
   let fields: string[] | undefined;
   let index = 0;
-  for await (const { text, lineNo: line } of streamLines(source)) {
+  for await (const { text, lineNo: line, bytes, tooLong } of byteLines(source, maxRecordBytes)) {
+    if (tooLong !== undefined) {
+      yield tooLongRecord(index++, line, `line ${line}`, tooLong, maxRecordBytes);
+      continue;
+    }
     const t = text.trim();
     if (!t) continue;
     if (t.startsWith('#')) {
@@ -29,7 +32,7 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
       try {
         obj = JSON.parse(t) as Record<string, unknown>;
       } catch (err) {
-        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line };
+        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line, text: t, bytes };
         continue;
       }
       get = (name) => (obj[name] === undefined || obj[name] === null ? undefined : String(obj[name]));
@@ -41,7 +44,7 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
         return v === undefined || v === '-' ? undefined : v;
       };
     } else {
-      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line };
+      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line, text: t, bytes };
       continue;
     }
     const url = get('url') ?? get('uri') ?? get('request_uri') ?? joinUrl(get('cs-uri-stem'), get('cs-uri-query'));
@@ -56,8 +59,8 @@ export async function* cdnlog(source: Readable): AsyncGenerator<Candidate> {
     const clientIp = get('c-ip') ?? get('client_ip') ?? get('clientip');
     const sender = { clientIp, userAgent: ua ? safeDecode(ua) : undefined };
     yield record.error === undefined
-      ? { index: index++, value: record.value, line, sender }
-      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(withClientPrefix(t, clientIp)), line };
+      ? { index: index++, value: record.value, line, sender, text: t, bytes }
+      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(withClientPrefix(t, clientIp)), line, text: withClientPrefix(t, clientIp), bytes };
   }
 }
 
@@ -80,4 +83,3 @@ function safeDecode(s: string): string {
     return s;
   }
 }
-

@@ -10,7 +10,8 @@ export function detectFormat(name: string, contentType: string | undefined): { f
   const base = gzip && lower.endsWith('.gz') ? lower.slice(0, -3) : lower;
   if (/(^|[/._-])(cdn|access|edge)[-_]?logs?([/._-]|$)/.test(base) || base.endsWith('.log')) return { format: 'cdnlog', gzip };
   if (base.endsWith('.csv') || type.includes('csv')) return { format: 'csv', gzip };
-  if (base.endsWith('.ndjson') || base.endsWith('.jsonl') || type.includes('ndjson') || type.includes('jsonl')) return { format: 'ndjson', gzip };
+  if (base.endsWith('.ndjson') || base.endsWith('.jsonl') || type.includes('ndjson') || type.includes('jsonl'))
+    return { format: 'ndjson', gzip };
   if (base.endsWith('.json') || type === 'application/json') return { format: 'json-array', gzip }; // sniffed again below
   return { format: 'ndjson', gzip };
 }
@@ -46,4 +47,3 @@ export async function sniffGzip(body: Readable): Promise<{ gzip: boolean; stream
   };
   return { gzip: bytes >= 2 && start[0] === 0x1f && start[1] === 0x8b, stream: Readable.from(rest(), { objectMode: false }) };
 }
-

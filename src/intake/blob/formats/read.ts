@@ -3,17 +3,25 @@
 // reader yields the pipeline's Candidate, index and line set.
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import type { Candidate } from '../../../pipeline/contract.js';
 import { errorMessage, UnreadableFileError } from '../../../errors.js';
 import { cdnlog } from './cdnlog.js';
 import { csv } from './csv.js';
 import { sniffGzip, type FileFormat } from './detect.js';
+import { DEFAULT_MAX_RECORD_BYTES, type FileRecord } from './framing.js';
 import { jsonArray } from './json-array.js';
 import { ndjson } from './ndjson.js';
 import { textGuard } from './text-guard.js';
 
-/** Records of a file stream, by format; gzip (by name, type or magic bytes) undone on the way. Corrupt gzip / binary -> UnreadableFileError. */
-export async function* readRecords(body: Readable, format: FileFormat, gzip: boolean): AsyncGenerator<Candidate> {
+/**
+ * Records of a file stream, by format; gzip (by name, type or magic bytes) undone on the way.
+ * Corrupt gzip / binary -> UnreadableFileError. A record over `maxRecordBytes` is rejected and skipped.
+ */
+export async function* readRecords(
+  body: Readable,
+  format: FileFormat,
+  gzip: boolean,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<FileRecord> {
   if (!gzip) ({ gzip, stream: body } = await sniffGzip(body));
   let source: Readable = body;
   if (gzip) {
@@ -23,7 +31,14 @@ export async function* readRecords(body: Readable, format: FileFormat, gzip: boo
   }
   const guarded = source.pipe(textGuard());
   source.on('error', (err) => guarded.destroy(err));
-  const reader = format === 'csv' ? csv(guarded) : format === 'json-array' ? jsonArray(guarded) : format === 'cdnlog' ? cdnlog(guarded) : ndjson(guarded);
+  const reader =
+    format === 'csv'
+      ? csv(guarded, maxRecordBytes)
+      : format === 'json-array'
+        ? jsonArray(guarded, maxRecordBytes)
+        : format === 'cdnlog'
+          ? cdnlog(guarded, maxRecordBytes)
+          : ndjson(guarded, maxRecordBytes);
   try {
     yield* reader;
   } catch (err) {

@@ -36,7 +36,9 @@ export function textGuard(): Transform {
   const release = (t: Transform): Error | undefined => {
     judged = true;
     const head = Buffer.concat(held, heldBytes);
-    const reason = notText(head.subarray(0, SNIFF_BYTES)) ?? (head.subarray(0, NUL_CHECK_BYTES).includes(0) ? 'file is binary, not text (NUL bytes)' : undefined);
+    const reason =
+      notText(head.subarray(0, SNIFF_BYTES)) ??
+      (head.subarray(0, NUL_CHECK_BYTES).includes(0) ? 'file is binary, not text (NUL bytes)' : undefined);
     if (reason) return new UnreadableFileError(reason);
     checked = heldBytes;
     held = [];
@@ -62,4 +64,3 @@ export function textGuard(): Transform {
     },
   });
 }
-

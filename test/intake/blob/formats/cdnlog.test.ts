@@ -9,7 +9,9 @@ import { testServices } from '../../../support/services.js';
 import { readNdjsonTree } from '../../../support/files.js';
 
 const cmcd = (s: string) => `CMCD=${encodeURIComponent(s)}`;
-const UA = encodeURIComponent('Mozilla/5.0 (SMART-TV; Linux; Tizen 7.0) AppleWebKit/537.36 (KHTML, like Gecko) 94.0.4606.31/7.0 TV Safari/537.36');
+const UA = encodeURIComponent(
+  'Mozilla/5.0 (SMART-TV; Linux; Tizen 7.0) AppleWebKit/537.36 (KHTML, like Gecko) 94.0.4606.31/7.0 TV Safari/537.36',
+);
 const cloudfront = [
   '#Version: 1.0',
   '#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query',
@@ -19,7 +21,14 @@ const cloudfront = [
   `2026-11-23\t10:00:04\tAMS1-C1\t52000\t81.2.69.142\tGET\td111111abcdef8.cloudfront.net\t/vod/bbb/seg-3.m4s\t200\t-\t${UA}\t${cmcd('br=,,,=broken')}`,
 ].join('\n');
 const jsonLines = [
-  JSON.stringify({ timestamp: '2026-11-23T10:05:00Z', client_ip: '2001:4860:4860::8888', user_agent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', host: 'media.example.akamaized.net', url: `/live/ch1/seg-9.m4s?${cmcd('br=1600,bl=8000,ot=v,sid="json-session",st=l')}` }),
+  JSON.stringify({
+    timestamp: '2026-11-23T10:05:00Z',
+    client_ip: '2001:4860:4860::8888',
+    user_agent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    host: 'media.example.akamaized.net',
+    url: `/live/ch1/seg-9.m4s?${cmcd('br=1600,bl=8000,ot=v,sid="json-session",st=l')}`,
+  }),
   JSON.stringify({ timestamp: '2026-11-23T10:05:01Z', client_ip: '2001:4860:4860::8888', url: '/favicon.ico' }),
 ].join('\n');
 
@@ -40,7 +49,13 @@ describe('CDN logs', () => {
     const records = await read(cloudfront);
     expect(records).toHaveLength(3);
     expect(records[0]).toMatchObject({ line: 3, sender: { clientIp: '8.8.8.8', userAgent: expect.stringContaining('Tizen') } });
-    expect(records[0]!.value).toMatchObject({ sessionId: '6e2fb550-c457-11e9-bb97-0800200c9a66', bitrateKbps: 3200, bufferMs: 21300, contentId: 'bbb', cdnHost: 'd111111abcdef8.cloudfront.net' });
+    expect(records[0]!.value).toMatchObject({
+      sessionId: '6e2fb550-c457-11e9-bb97-0800200c9a66',
+      bitrateKbps: 3200,
+      bufferMs: 21300,
+      contentId: 'bbb',
+      cdnHost: 'd111111abcdef8.cloudfront.net',
+    });
     expect(records[2]!.error).toMatch(/^line 6: /);
     const json = await read(jsonLines);
     expect(json).toHaveLength(1);
@@ -50,13 +65,32 @@ describe('CDN logs', () => {
   it('land as rows with Source = cdnlog, per-line geo and device, and only a prefix of the client address', async () => {
     const svc = await testServices();
     try {
-      const candidates = (await read(cloudfront + '\n' + jsonLines)).map((r, index) => ({ index, line: r.line, value: r.value, error: r.error, raw: r.raw, sender: r.sender }));
-      const result = await svc.pipeline.process(candidates, { source: 'cdnlog', sourceRef: 'https://acc.blob.core.windows.net/telemetry/cdn-logs/x.log', receivedAt: new Date(), sender: {} });
+      const candidates = (await read(cloudfront + '\n' + jsonLines)).map((r, index) => ({
+        index,
+        line: r.line,
+        value: r.value,
+        error: r.error,
+        raw: r.raw,
+        sender: r.sender,
+      }));
+      const result = await svc.pipeline.process(candidates, {
+        source: 'cdnlog',
+        sourceRef: 'https://acc.blob.core.windows.net/telemetry/cdn-logs/x.log',
+        receivedAt: new Date(),
+        sender: {},
+      });
       expect(result.accepted).toBe(3);
       expect(result.rejected).toHaveLength(1);
       const rows = await readNdjsonTree(`${svc.dir}/sink`);
       const bySession = Object.fromEntries(rows.map((r) => [r.SessionId as string, r]));
-      expect(bySession['6e2fb550-c457-11e9-bb97-0800200c9a66']).toMatchObject({ Source: 'cdnlog', Country: 'US', ClientIpPrefix: '8.8.8.0/24', DeviceType: 'smarttv', Cdn: 'CloudFront', Timestamp: '2026-11-23T10:00:01.000Z' });
+      expect(bySession['6e2fb550-c457-11e9-bb97-0800200c9a66']).toMatchObject({
+        Source: 'cdnlog',
+        Country: 'US',
+        ClientIpPrefix: '8.8.8.0/24',
+        DeviceType: 'smarttv',
+        Cdn: 'CloudFront',
+        Timestamp: '2026-11-23T10:00:01.000Z',
+      });
       expect(bySession['other-session']).toMatchObject({ Country: 'GB', ClientIpPrefix: '81.2.69.0/24' });
       expect(bySession['json-session']).toMatchObject({ ClientIpPrefix: '2001:4860:4860::/48', DeviceType: 'mobile', Cdn: 'Akamai' });
       const text = JSON.stringify(rows);

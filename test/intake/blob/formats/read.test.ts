@@ -48,7 +48,8 @@ describe('file formats', () => {
   });
 
   it('reads CSV by header, with numbers and booleans typed and quoted cells kept', async () => {
-    const csv = 'sessionId,seq,event,ts,errorMessage,fatal,bitrateKbps\ns1,1,play,1795428000000,,false,3200\ns1,2,error,1795428001000,"bad, ""quoted"" thing",true,\n';
+    const csv =
+      'sessionId,seq,event,ts,errorMessage,fatal,bitrateKbps\ns1,1,play,1795428000000,,false,3200\ns1,2,error,1795428001000,"bad, ""quoted"" thing",true,\n';
     const out = await read(csv, 'csv', true);
     expect(out.map((r) => r.value)).toEqual([
       { sessionId: 's1', seq: 1, event: 'play', ts: 1795428000000, fatal: false, bitrateKbps: 3200 },
