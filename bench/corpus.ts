@@ -14,8 +14,26 @@ const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
 ];
 
-const HOSTS = ['vod.example.akamaized.net', 'd111111abcdef8.cloudfront.net', 'media.example.global.ssl.fastly.net', 'cdn-ep.azureedge.net', 'live.example.com'];
-const EVENTS = ['heartbeat', 'heartbeat', 'heartbeat', 'heartbeat', 'quality_change', 'stall_start', 'stall_end', 'pause', 'playing', 'seek', 'seeked'] as const;
+const HOSTS = [
+  'vod.example.akamaized.net',
+  'd111111abcdef8.cloudfront.net',
+  'media.example.global.ssl.fastly.net',
+  'cdn-ep.azureedge.net',
+  'live.example.com',
+];
+const EVENTS = [
+  'heartbeat',
+  'heartbeat',
+  'heartbeat',
+  'heartbeat',
+  'quality_change',
+  'stall_start',
+  'stall_end',
+  'pause',
+  'playing',
+  'seek',
+  'seeked',
+] as const;
 
 /** Deterministic PRNG (mulberry32) so every run measures the same corpus. */
 export function rng(seed: number): () => number {

@@ -15,7 +15,13 @@ import { fmt } from './measure.js';
 
 export async function benchKusto(seconds = 10, ratePerSec = 20_000): Promise<Record<string, number>> {
   const stub = await startKustoStub();
-  const config = loadConfig({ QOE_DATA_DIR: '/tmp/qoe-bench', KUSTO_CLUSTER_URI: stub.url, KUSTO_INGEST_URI: stub.url, KUSTO_ACCESS_TOKEN: 'bench', KUSTO_REPORT_STATUS: 'none' });
+  const config = loadConfig({
+    QOE_DATA_DIR: '/tmp/qoe-bench',
+    KUSTO_CLUSTER_URI: stub.url,
+    KUSTO_INGEST_URI: stub.url,
+    KUSTO_ACCESS_TOKEN: 'bench',
+    KUSTO_REPORT_STATUS: 'none',
+  });
   const sink = new KustoSink({ ...config.kusto, mappingFor });
   const deadLetter = new FileDeadLetterStore('/tmp/qoe-bench/deadletter');
   const batcher = new GroupCommitBatcher(sink, deadLetter, { ...config.batch, retry: config.retry });
@@ -26,11 +32,16 @@ export async function benchKusto(seconds = 10, ratePerSec = 20_000): Promise<Rec
   });
   // Pre-serialize rows so the producer can hold the rate; requests of 10 beacons each.
   const corpus = makeCorpus(2000, 10);
-  const rowsPerRequest = corpus.map((c) =>
-    pipeline.prepare(parseRecords(bytesToText(c.body), 'json'), { source: 'http', sourceRef: null, receivedAt: new Date(), sender: { clientIp: c.clientIp, userAgent: c.userAgent } }).rows,
+  const rowsPerRequest = corpus.map(
+    (c) =>
+      pipeline.prepare(parseRecords(bytesToText(c.body), 'json'), {
+        source: 'http',
+        sourceRef: null,
+        receivedAt: new Date(),
+        sender: { clientIp: c.clientIp, userAgent: c.userAgent },
+      }).rows,
   );
   const tickMs = 10;
-  const perTick = Math.round((ratePerSec * tickMs) / 1000);
   const started = Date.now();
   let sent = 0;
   let i = 0;
@@ -52,7 +63,9 @@ export async function benchKusto(seconds = 10, ratePerSec = 20_000): Promise<Rec
   const rowsIngested = stub.streaming.reduce((n, c) => n + c.text.split('\n').filter(Boolean).length, 0);
   const perMillion = (calls / rowsIngested) * 1e6;
   console.log(`  ${fmt(rowsIngested)} beacons in ${seconds}s at ${fmt(ratePerSec)}/s -> ${calls} streaming calls`);
-  console.log(`  ingestion calls per million beacons: ${perMillion.toFixed(0)}   (target <= 300; batch delay ${config.batch.maxDelayMs} ms)`);
+  console.log(
+    `  ingestion calls per million beacons: ${perMillion.toFixed(0)}   (target <= 300; batch delay ${config.batch.maxDelayMs} ms)`,
+  );
   console.log(`  gzip ratio: ${(raw / wire).toFixed(1)}x (${(raw / 1e6).toFixed(1)} MB raw -> ${(wire / 1e6).toFixed(1)} MB on the wire)`);
   if (rowsIngested !== sent) throw new Error(`sent ${sent} rows, stub saw ${rowsIngested}`);
   await sink.close();

@@ -9,7 +9,10 @@ import { makeCorpus } from './corpus.js';
 import { fmt } from './measure.js';
 
 async function startServer(): Promise<{ child: ChildProcess; port: number; dir: string }> {
-  const child = fork(fileURLToPath(new URL('./serve.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./serve.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const { port, dir } = await new Promise<{ port: number; dir: string }>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())));
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -33,7 +36,11 @@ async function run(port: number, bodies: string[], beaconsPerRequest: number, se
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'text/plain', 'x-forwarded-for': '81.2.69.142', 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' },
+        headers: {
+          'content-type': 'text/plain',
+          'x-forwarded-for': '81.2.69.142',
+          'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+        },
         setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[i++ % bodies.length] }),
       },
     ],
@@ -55,9 +62,14 @@ export async function benchLoad(seconds = 10): Promise<Record<string, number>> {
     const single = makeCorpus(2000, 1).map((c) => c.body.toString());
     const hundred = makeCorpus(200, 100).map((c) => c.body.toString());
     const figures: Record<string, number> = {};
-    for (const [label, bodies, per] of [['1 beacon / request', single, 1], ['100 beacons / request', hundred, 100]] as const) {
+    for (const [label, bodies, per] of [
+      ['1 beacon / request', single, 1],
+      ['100 beacons / request', hundred, 100],
+    ] as const) {
       const r = await run(port, [...bodies], per, seconds, 128);
-      console.log(`  ${label.padEnd(24)} ${fmt(r.beaconsPerSec).padStart(9)} beacons/s  ${fmt(r.requestsPerSec).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`);
+      console.log(
+        `  ${label.padEnd(24)} ${fmt(r.beaconsPerSec).padStart(9)} beacons/s  ${fmt(r.requestsPerSec).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`,
+      );
       figures[`${per}PerRequestBeaconsPerSec`] = r.beaconsPerSec;
     }
     return figures;
@@ -80,7 +92,9 @@ export async function benchSoak(seconds = Number(process.env.SOAK_SECONDS ?? 600
       beacons += r.beaconsPerSec * step;
       const rss = await rssOf(child);
       samples.push(rss);
-      console.log(`  t=${String(t + step).padStart(4)} s  ${fmt(r.beaconsPerSec).padStart(8)} beacons/s  p99 ${r.p99} ms  non-2xx ${r.non2xx}  server RSS ${(rss / 1024 / 1024).toFixed(0)} MB`);
+      console.log(
+        `  t=${String(t + step).padStart(4)} s  ${fmt(r.beaconsPerSec).padStart(8)} beacons/s  p99 ${r.p99} ms  non-2xx ${r.non2xx}  server RSS ${(rss / 1024 / 1024).toFixed(0)} MB`,
+      );
     }
     const warm = samples[Math.min(1, samples.length - 1)]!;
     const growth = (Math.max(...samples.slice(1)) - warm) / 1024 / 1024;

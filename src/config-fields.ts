@@ -108,7 +108,10 @@ export const fields = {
   /** Optional blob name prefixes within them, comma separated (empty: all). */
   QOE_BLOB_PREFIXES: csv.default([]),
   /** Queue the blobCreated function hands work items to and the blobWorker function reads. */
-  QOE_BLOB_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name').default('qoe-blob-work'),
+  QOE_BLOB_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a queue name')
+    .default('qoe-blob-work'),
   /** Uncompressed bytes per durable chunk (one tagged ingestion, one checkpoint). */
   QOE_BLOB_CHUNK_BYTES: int(32 * MiB, 1024),
   /** Uncompressed NDJSON/CSV/CDN-log files above this are read as ranges of this size by several workers. */

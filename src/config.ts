@@ -91,7 +91,15 @@ export const sections = {
     }),
   ),
   enrich: section(
-    ['QOE_GEO_COUNTRY_DB', 'QOE_GEO_CITY_DB', 'QOE_GEO_ASN_DB', 'QOE_UA_CACHE_SIZE', 'QOE_UA_CACHE_BYTES', 'QOE_CONTENT_ID_RULES', 'QOE_CDN_RULES'],
+    [
+      'QOE_GEO_COUNTRY_DB',
+      'QOE_GEO_CITY_DB',
+      'QOE_GEO_ASN_DB',
+      'QOE_UA_CACHE_SIZE',
+      'QOE_UA_CACHE_BYTES',
+      'QOE_CONTENT_ID_RULES',
+      'QOE_CDN_RULES',
+    ],
     ['enrich'],
     (s) => ({
       enrich: {
@@ -118,17 +126,17 @@ export const sections = {
     ],
     ['blob'],
     (s) => ({
-    blob: {
-      containers: s.QOE_BLOB_CONTAINERS,
-      prefixes: s.QOE_BLOB_PREFIXES,
-      queue: s.QOE_BLOB_QUEUE,
-      chunkBytes: s.QOE_BLOB_CHUNK_BYTES,
-      rangeBytes: s.QOE_BLOB_RANGE_BYTES,
-      maxRecordBytes: s.QOE_BLOB_MAX_RECORD_BYTES,
-      claimSeconds: s.QOE_BLOB_CLAIM_SECONDS,
-      checkpointTable: s.QOE_CHECKPOINT_TABLE,
-    },
-  }),
+      blob: {
+        containers: s.QOE_BLOB_CONTAINERS,
+        prefixes: s.QOE_BLOB_PREFIXES,
+        queue: s.QOE_BLOB_QUEUE,
+        chunkBytes: s.QOE_BLOB_CHUNK_BYTES,
+        rangeBytes: s.QOE_BLOB_RANGE_BYTES,
+        maxRecordBytes: s.QOE_BLOB_MAX_RECORD_BYTES,
+        claimSeconds: s.QOE_BLOB_CLAIM_SECONDS,
+        checkpointTable: s.QOE_CHECKPOINT_TABLE,
+      },
+    }),
   ),
   ingest: section(
     [

@@ -38,10 +38,13 @@ export function accountKeyFrom(connectionString: string): AccountKey | undefined
     };
   }
   const parts = Object.fromEntries(
-    connectionString.split(';').filter(Boolean).map((kv) => {
-      const i = kv.indexOf('=');
-      return [kv.slice(0, i).trim().toLowerCase(), kv.slice(i + 1).trim()];
-    }),
+    connectionString
+      .split(';')
+      .filter(Boolean)
+      .map((kv) => {
+        const i = kv.indexOf('=');
+        return [kv.slice(0, i).trim().toLowerCase(), kv.slice(i + 1).trim()];
+      }),
   );
   if (!parts.accountname || !parts.accountkey) return undefined;
   const suffix = parts.endpointsuffix ?? 'core.windows.net';
@@ -76,7 +79,10 @@ export function storageAccess(settings: StorageSettings): StorageAccess {
       blobCredential: shared,
       blobService: (options) => new BlobServiceClient(key.blobEndpoint!, shared, options),
       queue: (name) => new QueueClient(`${key.queueEndpoint}/${name}`, shared),
-      table: (name) => new TableClient(key.tableEndpoint!, name, new AzureNamedKeyCredential(key.name, key.key), { allowInsecureConnection: key.tableEndpoint!.startsWith('http:') }),
+      table: (name) =>
+        new TableClient(key.tableEndpoint!, name, new AzureNamedKeyCredential(key.name, key.key), {
+          allowInsecureConnection: key.tableEndpoint!.startsWith('http:'),
+        }),
     };
   }
   if (settings.connectionString) {

@@ -27,6 +27,7 @@ export interface InvalidRow {
 }
 
 /** Line breaks and other control characters: never stored, never shown (they would split records and lines). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 export const cleanText = (s: string): string => s.replace(CONTROL, ' ');
 

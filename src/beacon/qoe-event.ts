@@ -115,6 +115,7 @@ void _columnsMatch;
 export const serializeQoeEvent: (e: QoeEvent) => string = compileSerializer();
 
 // Most strings need no escaping; quoting them directly skips JSON.stringify's general path.
+// eslint-disable-next-line no-control-regex -- the characters JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 function quoteString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;

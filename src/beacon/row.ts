@@ -55,7 +55,13 @@ export function toIso(ts: number | string): string {
   return `${cachedDayText}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-export function buildQoeEvent(b: Beacon, extra: Record<string, unknown> | null, d: SenderDimensions, r: RecordDimensions, o: RowOrigin): QoeEvent {
+export function buildQoeEvent(
+  b: Beacon,
+  extra: Record<string, unknown> | null,
+  d: SenderDimensions,
+  r: RecordDimensions,
+  o: RowOrigin,
+): QoeEvent {
   return {
     Timestamp: toIso(b.ts),
     ReceivedAt: o.receivedAt,

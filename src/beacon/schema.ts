@@ -91,9 +91,7 @@ export type BeaconSchema = ReturnType<typeof createBeaconSchema>;
 export type Beacon = z.output<BeaconSchema>;
 
 /** Field names of the schema; anything else a record carries goes to the Extra column. */
-export const BEACON_FIELDS: ReadonlySet<string> = new Set(
-  Object.keys(createBeaconSchema({ maxStringLength: 16, maxUrlLength: 64 }).shape),
-);
+export const BEACON_FIELDS: ReadonlySet<string> = new Set(Object.keys(createBeaconSchema({ maxStringLength: 16, maxUrlLength: 64 }).shape));
 
 /** Readable per-record errors: "field: message". */
 export function describeIssues(error: z.ZodError): string[] {

@@ -15,7 +15,11 @@ import { sampleAlert } from '../alerts/sample.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { port: { type: 'string', default: '7072' }, fail: { type: 'string', default: '0' }, 'dry-run': { type: 'boolean', default: false } },
+  options: {
+    port: { type: 'string', default: '7072' },
+    fail: { type: 'string', default: '0' },
+    'dry-run': { type: 'boolean', default: false },
+  },
 });
 
 async function storage() {
@@ -28,19 +32,26 @@ switch (positionals[0]) {
   case 'receiver': {
     const r = await startWebhookReceiver({ port: Number(values.port), failFirst: Number(values.fail), log: (line) => console.log(line) });
     console.log(`webhook receiver on ${r.url}; set, e.g. in local.settings.json:`);
-    console.log(`  "QOE_ALERT_WEBHOOK_URL": "${r.url}/webhook", "QOE_ALERT_TEAMS_URL": "${r.url}/teams", "QOE_ALERT_SLACK_URL": "${r.url}/slack"`);
+    console.log(
+      `  "QOE_ALERT_WEBHOOK_URL": "${r.url}/webhook", "QOE_ALERT_TEAMS_URL": "${r.url}/teams", "QOE_ALERT_SLACK_URL": "${r.url}/slack"`,
+    );
     break;
   }
   case 'sample': {
     const { config, access } = await storage();
-    const message = sampleAlert(new Date(), config.alerts.grafanaUrl ? { url: config.alerts.grafanaUrl, dashboardUid: config.alerts.grafanaDashboardUid } : undefined);
+    const message = sampleAlert(
+      new Date(),
+      config.alerts.grafanaUrl ? { url: config.alerts.grafanaUrl, dashboardUid: config.alerts.grafanaDashboardUid } : undefined,
+    );
     await alertQueue(access.queue(config.alerts.queue)).send(message);
     console.log(`queued sample alert ${message.alertId} on ${config.alerts.queue}: ${message.title}`);
     break;
   }
   case 'replay-poison': {
     const { config, access } = await storage();
-    const report = await replayPoison(access.queue(`${config.alerts.queue}-poison`), access.queue(config.alerts.queue), { dryRun: values['dry-run'] });
+    const report = await replayPoison(access.queue(`${config.alerts.queue}-poison`), access.queue(config.alerts.queue), {
+      dryRun: values['dry-run'],
+    });
     if (values['dry-run']) {
       console.log(`${config.alerts.queue}-poison: about ${report.waiting} message(s); first ones:`);
       for (const p of report.preview) console.log(`  ${p.id} ${p.alertId ?? '(not an alert message)'} ${p.title ?? ''}`);

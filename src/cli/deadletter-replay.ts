@@ -17,7 +17,10 @@ const sink = await createSink(config, store);
 const tracked = (sink as Partial<KustoSink>).checkIngestionStatus?.bind(sink);
 if (!values['dry-run'] && tracked) {
   const pass = await tracked();
-  if (pass) console.log(`ingestion status: ${pass.failed} failed (now dead letters), ${pass.succeeded} succeeded, ${pass.settled} settled, ${pass.pending} still pending`);
+  if (pass)
+    console.log(
+      `ingestion status: ${pass.failed} failed (now dead letters), ${pass.succeeded} succeeded, ${pass.settled} settled, ${pass.pending} still pending`,
+    );
 }
 
 const bar = (done: number, total: number) => {

@@ -20,9 +20,19 @@ const rules = (cdn: string, suffixes: string[]): CdnRule[] => suffixes.map((host
 /** The default host names of the CDNs a player meets. Customer CNAMEs need configured rules (QOE_CDN_RULES). */
 export const BUILT_IN_CDN_RULES: readonly CdnRule[] = Object.freeze([
   ...rules('Akamai', [
-    'akamaized.net', 'akamaihd.net', 'akamai.net', 'akamaiedge.net', 'edgesuite.net', 'edgekey.net',
-    'akamaitechnologies.com', 'akamaistream.net', 'akamaized-staging.net', 'akamaihd-staging.net',
-    'edgesuite-staging.net', 'edgekey-staging.net', 'akamaiedge-staging.net',
+    'akamaized.net',
+    'akamaihd.net',
+    'akamai.net',
+    'akamaiedge.net',
+    'edgesuite.net',
+    'edgekey.net',
+    'akamaitechnologies.com',
+    'akamaistream.net',
+    'akamaized-staging.net',
+    'akamaihd-staging.net',
+    'edgesuite-staging.net',
+    'edgekey-staging.net',
+    'akamaiedge-staging.net',
   ]),
   ...rules('CloudFront', ['cloudfront.net']),
   ...rules('Fastly', ['fastly.net', 'fastlylb.net', 'fastly-edge.com', 'fastly.com']),
@@ -141,7 +151,11 @@ export class CdnResolver {
   /** Configured rules are tried before the built-in ones, so they can rename or claim any host. */
   constructor(extraRules: CdnRule[]) {
     const own = extraRules.map((r) => {
-      const hostSuffix = r.hostSuffix.trim().toLowerCase().replace(/^\*?\.+/, '').replace(/\.$/, '');
+      const hostSuffix = r.hostSuffix
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\.+/, '')
+        .replace(/\.$/, '');
       if (!hostSuffix || !r.cdn) throw new Error(`CDN rule ${JSON.stringify(r)} needs a hostSuffix and a cdn`);
       return { hostSuffix, cdn: r.cdn };
     });
@@ -155,7 +169,7 @@ export class CdnResolver {
     let cdn: string | null = null;
     for (const r of this.rules) {
       const s = r.hostSuffix;
-      if (host.endsWith(s) && (host.length === s.length || host.charCodeAt(host.length - s.length - 1) === 46 /* . */)) {
+      if (host.endsWith(s) && (host.length === s.length || host.charCodeAt(host.length - s.length - 1) === 46) /* . */) {
         cdn = r.cdn;
         break;
       }

@@ -299,7 +299,8 @@ function scrubV4(text: string): string {
 
 // One cheap test that lets most texts skip the scans: an IPv6 has "::" or six colons among its
 // groups; a dotted quad that is not already a prefix ("a.b.c.0/") has four numbers.
-const ADDRESS_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:|\d\.\d{1,3}\.\d{1,3}\.(?!0\/)\d/i;
+const ADDRESS_HINT =
+  /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:|\d\.\d{1,3}\.\d{1,3}\.(?!0\/)\d/i;
 const V6_HINT = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:/i;
 
 /**

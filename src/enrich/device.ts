@@ -71,9 +71,30 @@ const PLATFORM_NAMES: Record<string, string> = { macOS: 'Mac OS', 'Chrome OS': '
 
 // TVs and streaming boxes that ua-parser-js files under no type, or under mobile/tablet (many TV
 // browsers are Android ones). Fire TV ("Android ...; AFTMM") it already knows.
-const TV = /SMART-?TV|Tizen|Web0S|webOS|HbbTV|NetCast|BRAVIA|Roku|CrKey|Chromecast|MiTV|Google ?TV|Android ?TV|Apple ?TV|tvOS|Viera|VIDAA|SmartHub/i;
+const TV =
+  /SMART-?TV|Tizen|Web0S|webOS|HbbTV|NetCast|BRAVIA|Roku|CrKey|Chromecast|MiTV|Google ?TV|Android ?TV|Apple ?TV|tvOS|Viera|VIDAA|SmartHub/i;
 const CONSOLE = /PlayStation|Xbox|Nintendo/i;
-const DESKTOP_OS = new Set(['Windows', 'Mac OS', 'macOS', 'Linux', 'Ubuntu', 'Debian', 'Fedora', 'Mint', 'Arch', 'Gentoo', 'SUSE', 'Red Hat', 'CentOS', 'Chromium OS', 'Chrome OS', 'FreeBSD', 'OpenBSD', 'NetBSD', 'Solaris']);
+const DESKTOP_OS = new Set([
+  'Windows',
+  'Mac OS',
+  'macOS',
+  'Linux',
+  'Ubuntu',
+  'Debian',
+  'Fedora',
+  'Mint',
+  'Arch',
+  'Gentoo',
+  'SUSE',
+  'Red Hat',
+  'CentOS',
+  'Chromium OS',
+  'Chrome OS',
+  'FreeBSD',
+  'OpenBSD',
+  'NetBSD',
+  'Solaris',
+]);
 const VERSION_ZEROS = /(?:\.0)+$/;
 
 function deviceTypeOf(ua: string, parsedType: string | undefined, os: string | null, mobileHint: string | undefined): DeviceType | null {
@@ -99,7 +120,8 @@ const ENTRY_OVERHEAD_BYTES = 256;
  * The first n characters, as a string of their own: a plain slice of a 12 KB header would be a
  * view that keeps all 12 KB alive as long as the cache holds the key.
  */
-const head = (s: string | undefined, n: number) => (s === undefined ? '' : s.length > n ? Buffer.from(s.slice(0, n), 'utf16le').toString('utf16le') : s);
+const head = (s: string | undefined, n: number) =>
+  s === undefined ? '' : s.length > n ? Buffer.from(s.slice(0, n), 'utf16le').toString('utf16le') : s;
 
 export class DeviceParser {
   private readonly cache: LRUCache<string, DeviceInfo>;
@@ -129,7 +151,13 @@ export class DeviceParser {
         ? ua
         : `${ua}\u0001${h(hints.fullVersionList)}\u0001${h(hints.brands)}\u0001${h(hints.platform)}\u0001${h(hints.platformVersion)}\u0001${h(hints.mobile)}`;
     if (hints !== undefined) {
-      hints = { fullVersionList: h(hints.fullVersionList), brands: h(hints.brands), platform: h(hints.platform), platformVersion: h(hints.platformVersion), mobile: h(hints.mobile) };
+      hints = {
+        fullVersionList: h(hints.fullVersionList),
+        brands: h(hints.brands),
+        platform: h(hints.platform),
+        platformVersion: h(hints.platformVersion),
+        mobile: h(hints.mobile),
+      };
     }
     let info = this.cache.get(key);
     if (info === undefined) {

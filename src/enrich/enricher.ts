@@ -36,7 +36,12 @@ export class Enricher {
 
   static async create(opts: EnrichOptions): Promise<Enricher> {
     const geo = await GeoLookup.open({ countryDb: opts.countryDb, cityDb: opts.cityDb, asnDb: opts.asnDb });
-    return new Enricher(geo, new DeviceParser(opts.uaCacheSize, opts.uaCacheBytes), new ContentIdResolver(opts.contentIdRules), new CdnResolver(opts.cdnRules));
+    return new Enricher(
+      geo,
+      new DeviceParser(opts.uaCacheSize, opts.uaCacheBytes),
+      new ContentIdResolver(opts.contentIdRules),
+      new CdnResolver(opts.cdnRules),
+    );
   }
 
   forSender(sender: Sender): SenderDimensions {

@@ -25,8 +25,18 @@ const NO_GEO: GeoInfo = Object.freeze({ country: null, region: null, city: null,
 // link-local, CGNAT, IETF protocol assignments, documentation, benchmarking, multicast, reserved
 // and broadcast. Plain integer tests: this runs per request.
 const V4_RANGES: ReadonlyArray<readonly [string, number]> = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 3],
 ];
 const V4_NETS = new Uint32Array(V4_RANGES.length);
@@ -38,7 +48,7 @@ V4_RANGES.forEach(([net, bits], i) => {
 });
 
 function v4Unroutable(n: number): boolean {
-  for (let i = 0; i < V4_NETS.length; i++) if (((n & V4_MASKS[i]!) >>> 0) === V4_NETS[i]) return true;
+  for (let i = 0; i < V4_NETS.length; i++) if ((n & V4_MASKS[i]!) >>> 0 === V4_NETS[i]) return true;
   return false;
 }
 

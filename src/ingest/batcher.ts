@@ -202,11 +202,18 @@ export class GroupCommitBatcher {
     const { batch } = ob;
     const sinkAttr = { 'qoe.sink': this.sink.name };
     try {
-      await withRetry(() => this.sink.write(batch), this.opts.retry, (err, attempt, delay) => {
-        this.stats.sinkRetries++;
-        telemetry.instruments.sinkRetries.add(1, sinkAttr);
-        this.log('warn', `sink ${this.sink.name}: batch ${batch.id} attempt ${attempt} failed (${describe(err)}); retrying in ${delay} ms`);
-      });
+      await withRetry(
+        () => this.sink.write(batch),
+        this.opts.retry,
+        (err, attempt, delay) => {
+          this.stats.sinkRetries++;
+          telemetry.instruments.sinkRetries.add(1, sinkAttr);
+          this.log(
+            'warn',
+            `sink ${this.sink.name}: batch ${batch.id} attempt ${attempt} failed (${describe(err)}); retrying in ${delay} ms`,
+          );
+        },
+      );
       this.stats.batchesWritten++;
       this.stats.rowsWritten += batch.rows.length;
       telemetry.instruments.batchRows.record(batch.rows.length, sinkAttr);

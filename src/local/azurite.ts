@@ -73,12 +73,14 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): 
 /** `count` distinct free ports: all are held open together so the OS cannot hand out one twice. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
@@ -121,11 +123,27 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
   if (taken.length) throw new Error(`Azurite cannot start: port ${taken.join(', ')} already in use on 127.0.0.1`);
   const silent = opts.silent ?? true;
   const args = [
-    '--import', `data:text/javascript,${encodeURIComponent(WATCH_PARENT)}`, azuriteBin(),
-    ...(silent ? ['--silent'] : []), '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--location', opts.location,
-    '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
-    '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
-    '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
+    '--import',
+    `data:text/javascript,${encodeURIComponent(WATCH_PARENT)}`,
+    azuriteBin(),
+    ...(silent ? ['--silent'] : []),
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--location',
+    opts.location,
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(blobPort),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(queuePort),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(tablePort),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = killOnExit(() => child.kill('SIGKILL'));

@@ -72,7 +72,8 @@ async function loadState(file: string | undefined, log?: (line: string) => void)
     const state = JSON.parse(await readFile(file, 'utf8')) as Partial<State>;
     return new Map(Object.entries(state.delivered ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.(`[event-grid] ${file}: unreadable, starting afresh (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      log?.(`[event-grid] ${file}: unreadable, starting afresh (${(err as Error).message})`);
     return new Map();
   }
 }
@@ -128,13 +129,19 @@ export function startLocalEventGrid(opts: LocalEventGridOptions): LocalEventGrid
         }
       }
     } finally {
-      if (delivered > 0 && opts.stateFile) await saveState(opts.stateFile, seen).catch((err) => opts.log?.(`[event-grid] could not save ${opts.stateFile}: ${(err as Error).message}`));
+      if (delivered > 0 && opts.stateFile)
+        await saveState(opts.stateFile, seen).catch((err) =>
+          opts.log?.(`[event-grid] could not save ${opts.stateFile}: ${(err as Error).message}`),
+        );
     }
     return delivered;
   };
 
   const poll = () => (running ??= scan().finally(() => (running = undefined)));
-  const timer = setInterval(() => void poll().catch((err) => opts.log?.(`[event-grid] poll failed: ${(err as Error).message}`)), opts.intervalMs ?? 1000);
+  const timer = setInterval(
+    () => void poll().catch((err) => opts.log?.(`[event-grid] poll failed: ${(err as Error).message}`)),
+    opts.intervalMs ?? 1000,
+  );
   timer.unref();
   return { poll, stop: () => clearInterval(timer) };
 }

@@ -66,14 +66,29 @@ export function parseSchedule(expression: string): Schedule {
     return { next: (after) => new Date(after.getTime() + every) };
   }
   const parts = text.split(/\s+/);
-  if (parts.length !== 6) throw new ScheduleError(`"${expression}" has ${parts.length} fields; NCRONTAB needs six: second minute hour day month day-of-week`);
-  const [seconds, minutes, hours, days, months, weekdays] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+  if (parts.length !== 6)
+    throw new ScheduleError(`"${expression}" has ${parts.length} fields; NCRONTAB needs six: second minute hour day month day-of-week`);
+  const [seconds, minutes, hours, days, months, weekdays] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+  ];
   return {
     next(after) {
       let t = new Date(Math.floor(after.getTime() / 1000) * 1000 + 1000);
       const limit = after.getTime() + MAX_SEARCH_MS;
       while (t.getTime() <= limit) {
-        const [y, mo, d, h, mi, s] = [t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds()];
+        const [y, mo, d, h, mi, s] = [
+          t.getUTCFullYear(),
+          t.getUTCMonth(),
+          t.getUTCDate(),
+          t.getUTCHours(),
+          t.getUTCMinutes(),
+          t.getUTCSeconds(),
+        ];
         if (!months.has(mo + 1)) t = new Date(Date.UTC(y, mo + 1, 1));
         else if (!days.has(d) || !weekdays.has(t.getUTCDay())) t = new Date(Date.UTC(y, mo, d + 1));
         else if (!hours.has(h)) t = new Date(Date.UTC(y, mo, d, h + 1));

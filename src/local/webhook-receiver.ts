@@ -31,15 +31,19 @@ export function kindOf(body: unknown): ReceivedWebhook['kind'] {
 
 /** One line: what a person would see first in that target. */
 export function describeWebhook(r: ReceivedWebhook): string {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a received payload of any of three shapes, read for display only
   const b = r.body as Record<string, any>;
   const head = `${r.status} ${r.kind.padEnd(7)} ${r.path}`;
-  if (r.kind === 'webhook') return `${head}: ${b.title} (${b.anomalies?.length ?? 0} anomalies, alert ${b.alertId})${b.dashboardUrl ? ` ${b.dashboardUrl}` : ''}`;
+  if (r.kind === 'webhook')
+    return `${head}: ${b.title} (${b.anomalies?.length ?? 0} anomalies, alert ${b.alertId})${b.dashboardUrl ? ` ${b.dashboardUrl}` : ''}`;
   if (r.kind === 'teams') return `${head}: ${b.attachments?.[0]?.content?.body?.[0]?.text ?? '?'}`;
   if (r.kind === 'slack') return `${head}: ${b.text}`;
   return `${head}: ${JSON.stringify(r.body).slice(0, 200)}`;
 }
 
-export async function startWebhookReceiver(o: { port?: number; failFirst?: number; log?: (line: string) => void } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  o: { port?: number; failFirst?: number; log?: (line: string) => void } = {},
+): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   let fail = o.failFirst ?? 0;
   const server = http.createServer((req, res) => {

@@ -39,7 +39,11 @@ export class Pipeline {
     if (!entries) return { extra: null };
     // fromEntries defines own properties, so a "__proto__" key stays data and never a prototype.
     const extra = Object.fromEntries(entries);
-    const error = structureError(extra, { ...STRUCTURE_LIMITS, maxStringLength: this.limits.maxStringLength, maxBytes: this.limits.maxExtraBytes });
+    const error = structureError(extra, {
+      ...STRUCTURE_LIMITS,
+      maxStringLength: this.limits.maxStringLength,
+      maxBytes: this.limits.maxExtraBytes,
+    });
     return error ? { extra: null, error: `extra fields: ${error}` } : { extra };
   }
 
@@ -56,9 +60,14 @@ export class Pipeline {
   }
 
   /** One record -> its row, or why it is rejected. Throws only on a bug; prepare() turns that into a rejection too. */
-  private prepareOne(c: Candidate, dimsOf: (c: Candidate) => ReturnType<Enricher['forSender']>, origin: RowOrigin): { row: string } | { rejected: RejectedRecord } {
+  private prepareOne(
+    c: Candidate,
+    dimsOf: (c: Candidate) => ReturnType<Enricher['forSender']>,
+    origin: RowOrigin,
+  ): { row: string } | { rejected: RejectedRecord } {
     const reject = (errors: string[], raw?: string): { rejected: RejectedRecord } => ({
-      rejected: raw !== undefined ? { index: c.index, line: c.line, errors, raw } : { index: c.index, line: c.line, errors, record: c.value },
+      rejected:
+        raw !== undefined ? { index: c.index, line: c.line, errors, raw } : { index: c.index, line: c.line, errors, record: c.value },
     });
     if (c.error !== undefined) return reject([c.error], c.raw);
     if (!isPlainObject(c.value)) return reject(['record must be a JSON object']);
@@ -98,7 +107,12 @@ export class Pipeline {
       } catch (err) {
         // Per-record isolation: whatever one record does to the validator, enricher or serializer
         // is that record's rejection, never its neighbours' loss nor a 5xx for the request.
-        rejected.push({ index: c.index, line: c.line, errors: [`record could not be processed: ${errorMessage(err)}`], raw: c.raw ?? boundedJson(c.value) });
+        rejected.push({
+          index: c.index,
+          line: c.line,
+          errors: [`record could not be processed: ${errorMessage(err)}`],
+          raw: c.raw ?? boundedJson(c.value),
+        });
       }
     }
     return { rows, rejected };
@@ -112,13 +126,23 @@ export class Pipeline {
   /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
   commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
     // The intake span: the batch spans link to it (telemetry/instruments.ts).
-    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, (span) => this.commitRecords(prepared, ctx, options, span?.spanContext()));
+    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, (span) =>
+      this.commitRecords(prepared, ctx, options, span?.spanContext()),
+    );
   }
 
-  private async commitRecords(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions, link?: SpanContext): Promise<PipelineResult> {
+  private async commitRecords(
+    prepared: PreparedRecords,
+    ctx: IntakeContext,
+    options: CommitOptions,
+    link?: SpanContext,
+  ): Promise<PipelineResult> {
     const { rows, rejected } = prepared;
     const writes: Promise<unknown>[] = [];
-    if (rows.length) writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, { ...(options.ingestTag !== undefined && { tag: options.ingestTag }), link }));
+    if (rows.length)
+      writes.push(
+        this.batcher.submit(QOE_EVENTS_TABLE, rows, { ...(options.ingestTag !== undefined && { tag: options.ingestTag }), link }),
+      );
     if (rejected.length) {
       writes.push(
         this.deadLetter

@@ -1,7 +1,15 @@
 // The dash.js QoE reporter: turns MediaPlayer events and metrics into schema-v1 beacons.
 // Every listener, timer and interceptor is guarded: a reporter bug must never break playback.
 import { createTransport, type Transport } from './transport.js';
-import type { DashPlayerLike, EndReason, QoeBeacon, QoeEventType, QoeReporterHandle, QoeReporterOptions, RepresentationLike } from './types.js';
+import type {
+  DashPlayerLike,
+  EndReason,
+  QoeBeacon,
+  QoeEventType,
+  QoeReporterHandle,
+  QoeReporterOptions,
+  RepresentationLike,
+} from './types.js';
 
 /** dash.js 5 `MediaPlayer.events` names the reporter listens to (checked against the 5.2.1 typings by a test). */
 export const DASH_EVENTS = {
@@ -23,7 +31,8 @@ export const DASH_EVENTS = {
 } as const;
 
 /** Response headers that name a CDN (see src/enrich/cdn.ts); cross-origin they need Access-Control-Expose-Headers. */
-const CDN_HEADERS = /^(server|via|x-cache|x-served-by|cf-ray|x-amz-cf-(pop|id)|x-azure-ref|x-msedge-ref|x-fastly-request-id|x-akamai-.+|x-edgeconnect-.+)$/;
+const CDN_HEADERS =
+  /^(server|via|x-cache|x-served-by|cf-ray|x-amz-cf-(pop|id)|x-azure-ref|x-msedge-ref|x-fastly-request-id|x-akamai-.+|x-edgeconnect-.+)$/;
 
 /** dash.js error codes after which playback cannot go on: manifest load/parse, capabilities, unsupported media. */
 const FATAL_CODES = [10, 11, 23, 24, 25, 31, 32, 34, 35];
@@ -53,7 +62,8 @@ interface Session {
 const now = () => Date.now();
 
 /** A finite number, else undefined (JSON would turn NaN into null, which the schema refuses). */
-const num = (x: unknown, scale = 1): number | undefined => (typeof x === 'number' && isFinite(x) ? Math.round(x * scale * 1000) / 1000 : undefined);
+const num = (x: unknown, scale = 1): number | undefined =>
+  typeof x === 'number' && isFinite(x) ? Math.round(x * scale * 1000) / 1000 : undefined;
 const nonNeg = (x: unknown, scale = 1) => {
   const n = num(x, scale);
   return n !== undefined && n >= 0 ? n : undefined;
@@ -80,7 +90,9 @@ function uuid(): string {
 }
 
 function hostOf(url: unknown): string | undefined {
-  return typeof url === 'string' ? safe(() => new URL(url, typeof location !== 'undefined' ? location.href : undefined).hostname) : undefined;
+  return typeof url === 'string'
+    ? safe(() => new URL(url, typeof location !== 'undefined' ? location.href : undefined).hostname)
+    : undefined;
 }
 
 const kbps = (r: RepresentationLike | null | undefined) => (r ? nonNeg(r.bitrateInKbit ?? (r.bandwidth ?? NaN) / 1000) : undefined);
@@ -117,7 +129,8 @@ export function attachQoeReporter(player: DashPlayerLike, options: QoeReporterOp
     let top: number | undefined;
     if (reps) for (const r of reps) top = Math.max(top || 0, kbps(r) || 0) || undefined;
     const metrics = safe(() => player.getDashMetrics!());
-    const dropped = safe(() => metrics!.getCurrentDroppedFrames()!.droppedFrames) ?? safe(() => v!.getVideoPlaybackQuality().droppedVideoFrames);
+    const dropped =
+      safe(() => metrics!.getCurrentDroppedFrames()!.droppedFrames) ?? safe(() => v!.getVideoPlaybackQuality().droppedVideoFrames);
     return {
       playhead: num(safe(() => player.time!()) ?? (v && v.currentTime)),
       bitrateKbps: kbps(rep),

@@ -2,7 +2,10 @@
 import type { Beacon } from '../beacon/schema.js';
 
 /** A beacon as the reporter sends it: schema v1 (src/beacon/schema.ts) with `v`, `seq` and epoch-ms `ts` always set. */
-export type QoeBeacon = Omit<Beacon, 'v' | 'seq' | 'ts'> & { v: 1; seq: number; ts: number; endReason?: EndReason } & Record<string, unknown>;
+export type QoeBeacon = Omit<Beacon, 'v' | 'seq' | 'ts'> & { v: 1; seq: number; ts: number; endReason?: EndReason } & Record<
+    string,
+    unknown
+  >;
 
 export type QoeEventType = Beacon['event'];
 

@@ -3,7 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { QOE_EVENT_COLUMNS, serializeQoeEvent, type QoeEvent } from '../../src/beacon/qoe-event.js';
 import { buildQoeEvent } from '../../src/beacon/row.js';
 
-const sender = { country: 'US', region: null, city: null, asn: 15169, asnOrg: 'GOOGLE', clientIpPrefix: '8.8.8.0/24', os: 'Windows', osVersion: '10', browser: 'Chrome', browserVersion: '131', deviceType: 'desktop' };
+const sender = {
+  country: 'US',
+  region: null,
+  city: null,
+  asn: 15169,
+  asnOrg: 'GOOGLE',
+  clientIpPrefix: '8.8.8.0/24',
+  os: 'Windows',
+  osVersion: '10',
+  browser: 'Chrome',
+  browserVersion: '131',
+  deviceType: 'desktop',
+};
 const recordDims = { contentId: 'bbb', cdn: 'Akamai', manifestUrl: 'https://x.akamaized.net/m.mpd' };
 const origin = { source: 'http' as const, sourceRef: null, receivedAt: '2026-11-23T10:00:01.000Z' };
 
@@ -19,7 +31,14 @@ describe('QoeEvent row', () => {
     const num = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: undefined });
     fc.assert(
       fc.property(
-        fc.record({ sessionId: text, errorMessage: fc.option(text, { nil: undefined }), playhead: num, bitrateKbps: num, fatal: fc.option(fc.boolean(), { nil: undefined }), seq: fc.option(fc.nat(), { nil: undefined }) }),
+        fc.record({
+          sessionId: text,
+          errorMessage: fc.option(text, { nil: undefined }),
+          playhead: num,
+          bitrateKbps: num,
+          fatal: fc.option(fc.boolean(), { nil: undefined }),
+          seq: fc.option(fc.nat(), { nil: undefined }),
+        }),
         fc.option(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })), { nil: null }),
         (b, extra) => {
           const e = buildQoeEvent({ ...b, event: 'heartbeat', ts: '2026-11-23T10:00:00Z' }, extra, sender, recordDims, origin);
@@ -35,7 +54,10 @@ describe('QoeEvent row', () => {
 
   it('a fully populated row names every column', () => {
     const full = Object.fromEntries(
-      QOE_EVENT_COLUMNS.map(([n, t]) => [n, t === 'string' ? 'x' : t === 'datetime' ? '2026-11-23T10:00:00.000Z' : t === 'bool' ? true : t === 'dynamic' ? { k: 1 } : 1]),
+      QOE_EVENT_COLUMNS.map(([n, t]) => [
+        n,
+        t === 'string' ? 'x' : t === 'datetime' ? '2026-11-23T10:00:00.000Z' : t === 'bool' ? true : t === 'dynamic' ? { k: 1 } : 1,
+      ]),
     ) as unknown as QoeEvent;
     expect(Object.keys(JSON.parse(serializeQoeEvent(full)))).toEqual(QOE_EVENT_COLUMNS.map(([n]) => n));
   });

@@ -9,12 +9,39 @@ const validator = createBeaconValidator(limits);
 
 // Values near every boundary the schema draws, plus wrong types.
 const anyValue = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1, 1.5, -0.5, 1e12, 1e13, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, 946684800000, 4102444800001),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1,
+    1.5,
+    -0.5,
+    1e12,
+    1e13,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    946684800000,
+    4102444800001,
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.string({ maxLength: 70 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }), // surrogate pairs: length limits count UTF-16 units
-  fc.constantFrom('', 'vod', 'live', 'dash', 'x'.repeat(64), 'x'.repeat(65), '2026-11-23T10:00:00Z', '1999-01-01T00:00:00Z', '2026-11-23T10:00:00', '2026-02-30T00:00:00Z', '2026-11-23T10:00:00.123+01:00'),
+  fc.constantFrom(
+    '',
+    'vod',
+    'live',
+    'dash',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    '2026-11-23T10:00:00Z',
+    '1999-01-01T00:00:00Z',
+    '2026-11-23T10:00:00',
+    '2026-02-30T00:00:00Z',
+    '2026-11-23T10:00:00.123+01:00',
+  ),
   fc.constantFrom(...EVENT_TYPES),
   fc.dictionary(fc.string({ maxLength: 70 }), fc.oneof(fc.string({ maxLength: 70 }), fc.integer())),
   fc.array(fc.integer(), { maxLength: 3 }),
@@ -23,7 +50,12 @@ const anyValue = fc.oneof(
 const fields = Object.keys(schema.shape);
 const record = fc.record(Object.fromEntries(fields.map((f) => [f, anyValue])), { requiredKeys: [] });
 const nearlyValid = fc
-  .record({ sessionId: fc.string({ minLength: 1, maxLength: 70 }), event: fc.constantFrom(...EVENT_TYPES, 'bogus'), ts: anyValue, extra: record })
+  .record({
+    sessionId: fc.string({ minLength: 1, maxLength: 70 }),
+    event: fc.constantFrom(...EVENT_TYPES, 'bogus'),
+    ts: anyValue,
+    extra: record,
+  })
   .map(({ extra, ...base }) => ({ ...extra, ...base }));
 
 describe('beacon validation: the ajv fast path agrees with the zod contract', () => {

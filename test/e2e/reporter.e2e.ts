@@ -60,7 +60,14 @@ describe('reporter in Chromium with dash.js 5.2.1 (script-tag build)', () => {
       for (const b of events) {
         const r = schema.safeParse(b);
         expect(r.success, `${b.event}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
-        expect(b).toMatchObject({ v: 1, playerName: 'dash.js', playerVersion: '5.2.1', streamingFormat: 'dash', contentId: 'e2e-reporter', viewerId: 'e2e-viewer' });
+        expect(b).toMatchObject({
+          v: 1,
+          playerName: 'dash.js',
+          playerVersion: '5.2.1',
+          streamingFormat: 'dash',
+          contentId: 'e2e-reporter',
+          viewerId: 'e2e-viewer',
+        });
       }
 
       const names = events.map((b) => b.event);
@@ -95,7 +102,11 @@ describe('reporter in Chromium with dash.js 5.2.1 (script-tag build)', () => {
 
       // CDN: host of the segments and the headers the "CDN" exposed
       expect(hb.cdnHost).toBe('localhost');
-      expect(hb.cdnHeaders).toMatchObject({ via: expect.stringContaining('cloudfront.net'), 'x-amz-cf-pop': 'FRA56-P5', 'x-cache': 'Hit from cloudfront' });
+      expect(hb.cdnHeaders).toMatchObject({
+        via: expect.stringContaining('cloudfront.net'),
+        'x-amz-cf-pop': 'FRA56-P5',
+        'x-cache': 'Hit from cloudfront',
+      });
     } finally {
       await run.page.close();
     }

@@ -20,7 +20,10 @@ let media: Running;
 let browser: Browser;
 
 beforeAll(async () => {
-  [media, browser] = await Promise.all([startMediaServer({ streamDir: inject('streamDir'), reporterDir: inject('reporterDir') }), launchChromium()]);
+  [media, browser] = await Promise.all([
+    startMediaServer({ streamDir: inject('streamDir'), reporterDir: inject('reporterDir') }),
+    launchChromium(),
+  ]);
   azurite = await startAzurite();
   // The local host appends the TCP peer to X-Forwarded-For like Azure's front end; our proxy is one more trusted hop.
   service = await startLocalService({ azurite, env: { QOE_TRUSTED_PROXY_HOPS: '2' } });
@@ -49,7 +52,12 @@ describe('dash.js in Chromium -> reporter -> service -> QoeEvents rows', () => {
     const run = await playSession(
       browser.context,
       `http://127.0.0.1:${media.port}/player-module.html`,
-      { manifestUrl: `${manifestUrl()}?token=e2e-secret`, endpoint: `http://127.0.0.1:${proxy!.port}/api/beacons`, contentId: 'e2e-service', heartbeatSeconds: 2 },
+      {
+        manifestUrl: `${manifestUrl()}?token=e2e-secret`,
+        endpoint: `http://127.0.0.1:${proxy!.port}/api/beacons`,
+        contentId: 'e2e-service',
+        heartbeatSeconds: 2,
+      },
       'throttle',
     );
     try {
@@ -70,13 +78,23 @@ describe('dash.js in Chromium -> reporter -> service -> QoeEvents rows', () => {
       expect(play.StartupMs).toBeGreaterThan(0);
       expect(types.filter((t) => t === 'heartbeat').length).toBeGreaterThanOrEqual(3);
       const heartbeats = rows.filter((r) => r.EventType === 'heartbeat');
-      for (const h of heartbeats) expect(h).toMatchObject({ BufferMs: expect.any(Number), DroppedFrames: expect.any(Number), BitrateKbps: expect.any(Number), Playhead: expect.any(Number) });
+      for (const h of heartbeats)
+        expect(h).toMatchObject({
+          BufferMs: expect.any(Number),
+          DroppedFrames: expect.any(Number),
+          BitrateKbps: expect.any(Number),
+          Playhead: expect.any(Number),
+        });
       expect(heartbeats.at(-1)!.ThroughputKbps).toBeGreaterThan(0); // dash.js needs a few segments before it has an estimate
       const qualities = rows.filter((r) => r.EventType === 'quality_change');
       expect(qualities.length).toBeGreaterThanOrEqual(1);
       // a switch down: lower than the rendition the row before it reported
-      expect(qualities.some((q) => q.BitrateKbps < rows[q.Seq - 1]!.BitrateKbps), 'a switch down').toBe(true);
-      for (const q of qualities) expect(q).toMatchObject({ BitrateKbps: expect.any(Number), Width: expect.any(Number), Height: expect.any(Number) });
+      expect(
+        qualities.some((q) => q.BitrateKbps < rows[q.Seq - 1]!.BitrateKbps),
+        'a switch down',
+      ).toBe(true);
+      for (const q of qualities)
+        expect(q).toMatchObject({ BitrateKbps: expect.any(Number), Width: expect.any(Number), Height: expect.any(Number) });
       const stallStart = rows.find((r) => r.EventType === 'stall_start')!;
       const stallEnd = rows.find((r) => r.EventType === 'stall_end')!;
       expect(stallStart).toBeDefined();
@@ -125,12 +143,19 @@ describe('dash.js in Chromium -> reporter -> service -> QoeEvents rows', () => {
     );
     try {
       console.log(`service e2e, CMCD pass (${run.durationMs} ms), dash.js events:\n${summarize(run)}`);
-      const rows = await rowsOf(run.sessionId, (r) => r.some((x) => x.EventType === 'end') && r.some((x) => x.Source === 'cmcd' && x.Cmcd?.e === 'ps'));
+      const rows = await rowsOf(
+        run.sessionId,
+        (r) => r.some((x) => x.EventType === 'end') && r.some((x) => x.Source === 'cmcd' && x.Cmcd?.e === 'ps'),
+      );
       const beacons = rows.filter((r) => r.Source === 'http').sort((a, b) => a.Seq - b.Seq);
       const cmcd = rows.filter((r) => r.Source === 'cmcd');
-      console.log(`rows: ${beacons.map((r) => `${r.Seq}:${r.EventType}`).join(' ')}; cmcd: ${cmcd.map((r) => `${r.Cmcd?.e}/${r.EventType}`).join(' ')}`);
+      console.log(
+        `rows: ${beacons.map((r) => `${r.Seq}:${r.EventType}`).join(' ')}; cmcd: ${cmcd.map((r) => `${r.Cmcd?.e}/${r.EventType}`).join(' ')}`,
+      );
 
-      expect(beacons.map((r) => r.EventType)).toEqual(expect.arrayContaining(['start', 'play', 'pause', 'playing', 'seek', 'seeked', 'end']));
+      expect(beacons.map((r) => r.EventType)).toEqual(
+        expect.arrayContaining(['start', 'play', 'pause', 'playing', 'seek', 'seeked', 'end']),
+      );
       expect(cmcd.length).toBeGreaterThanOrEqual(2);
       const keys = new Set(cmcd.map((r) => r.Cmcd?.e));
       expect(keys.has('ps'), `play-state events among ${[...keys]}`).toBe(true);

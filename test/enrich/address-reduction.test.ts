@@ -26,8 +26,11 @@ describe('reduceAddress', () => {
 
 describe('scrubAddresses', () => {
   it('reduces every address in a text and leaves prefixes and other numbers alone', () => {
-    const text = 'from 203.0.113.77 via [2001:db8:1234:5678::9]:443 and 2002:cb00:714d::1, kept 198.51.100.0/24 and 2001:db8:1::/48, at 10:00:00.000Z v5.2.1';
-    expect(scrubAddresses(text)).toBe('from 203.0.113.0/24 via [2001:db8:1234::/48]:443 and 203.0.113.0/24, kept 198.51.100.0/24 and 2001:db8:1::/48, at 10:00:00.000Z v5.2.1');
+    const text =
+      'from 203.0.113.77 via [2001:db8:1234:5678::9]:443 and 2002:cb00:714d::1, kept 198.51.100.0/24 and 2001:db8:1::/48, at 10:00:00.000Z v5.2.1';
+    expect(scrubAddresses(text)).toBe(
+      'from 203.0.113.0/24 via [2001:db8:1234::/48]:443 and 203.0.113.0/24, kept 198.51.100.0/24 and 2001:db8:1::/48, at 10:00:00.000Z v5.2.1',
+    );
   });
 
   it('finds addresses inside URLs, JSON and query strings', () => {

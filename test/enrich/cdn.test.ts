@@ -38,7 +38,14 @@ describe('CdnResolver', () => {
   });
 
   it('matches host suffixes on label boundaries only', () => {
-    for (const host of ['https://evil-cloudfront.net/x', 'https://evilcloudfront.net/x', 'https://cloudfront.net.evil.example/x', 'notakamaized.net', 'https://example.com/cloudfront.net', 'https://example.com/?u=https://a.cloudfront.net/']) {
+    for (const host of [
+      'https://evil-cloudfront.net/x',
+      'https://evilcloudfront.net/x',
+      'https://cloudfront.net.evil.example/x',
+      'notakamaized.net',
+      'https://example.com/cloudfront.net',
+      'https://example.com/?u=https://a.cloudfront.net/',
+    ]) {
       expect(r.resolve({ hosts: [host] }), host).toBeNull();
     }
     expect(r.resolve({ hosts: ['cloudfront.net'] })).toBe('CloudFront');
@@ -99,7 +106,14 @@ describe('CDN from response headers', () => {
   });
 
   it('ignores look-alikes and empty values', () => {
-    const lookAlikes: Array<Record<string, string>> = [{ server: 'nginx' }, { server: 'ecstatic' }, { via: '1.1 varnish' }, { 'x-served-by': 'web-01' }, { 'x-amz-cf-id': '' }, {}];
+    const lookAlikes: Array<Record<string, string>> = [
+      { server: 'nginx' },
+      { server: 'ecstatic' },
+      { via: '1.1 varnish' },
+      { 'x-served-by': 'web-01' },
+      { 'x-amz-cf-id': '' },
+      {},
+    ];
     for (const headers of lookAlikes) {
       expect(viaHeaders(headers), JSON.stringify(headers)).toBeNull();
     }
@@ -133,7 +147,16 @@ describe('hostOf', () => {
 describe('BUILT_IN_CDN_RULES', () => {
   it('uses the canonical CDN names only, with lower-case suffixes', () => {
     const names = new Set(BUILT_IN_CDN_RULES.map((rule) => rule.cdn));
-    expect([...names].sort()).toEqual(['Akamai', 'AzureCDN', 'AzureFrontDoor', 'CloudFront', 'Cloudflare', 'Edgio', 'Fastly', 'GoogleMediaCDN']);
+    expect([...names].sort()).toEqual([
+      'Akamai',
+      'AzureCDN',
+      'AzureFrontDoor',
+      'CloudFront',
+      'Cloudflare',
+      'Edgio',
+      'Fastly',
+      'GoogleMediaCDN',
+    ]);
     for (const rule of BUILT_IN_CDN_RULES) expect(rule.hostSuffix).toBe(rule.hostSuffix.toLowerCase());
     expect(Object.isFrozen(BUILT_IN_CDN_RULES)).toBe(true);
   });

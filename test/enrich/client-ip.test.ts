@@ -70,7 +70,21 @@ describe('normalizeIp', () => {
   });
 
   it('refuses what is not an address', () => {
-    for (const bad of ['', '   ', 'not-an-ip', '999.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1:2', '[2001:db8::1', '[2001:db8::1]x', '2001:db8:::1', 'unknown', '_hidden']) {
+    for (const bad of [
+      '',
+      '   ',
+      'not-an-ip',
+      '999.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+      '1:2',
+      '[2001:db8::1',
+      '[2001:db8::1]x',
+      '2001:db8:::1',
+      'unknown',
+      '_hidden',
+    ]) {
       expect(normalizeIp(bad), bad).toBeUndefined();
     }
     expect(normalizeIp(undefined)).toBeUndefined();
@@ -92,7 +106,23 @@ describe('expandV6', () => {
   });
 
   it('refuses what is not IPv6', () => {
-    for (const bad of ['', ':', ':::', '1.2.3.4', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1:2:3:4::5:6:7:8', '12345::', '1:', ':1::', 'g::1', '::1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3.4:5']) {
+    for (const bad of [
+      '',
+      ':',
+      ':::',
+      '1.2.3.4',
+      '1::2::3',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4::5:6:7:8',
+      '12345::',
+      '1:',
+      ':1::',
+      'g::1',
+      '::1.2.3',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::1.2.3.4:5',
+    ]) {
       expect(expandV6(bad), bad).toBeUndefined();
     }
   });
@@ -129,7 +159,8 @@ describe('v4ToInt', () => {
     expect(v4ToInt('1.2.3.4')).toBe(0x01020304);
     expect(v4ToInt('255.255.255.255')).toBe(0xffffffff);
     expect(v4ToInt('0.0.0.0')).toBe(0);
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.4 ', 'a.b.c.d']) expect(v4ToInt(bad), bad).toBeUndefined();
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.4 ', 'a.b.c.d'])
+      expect(v4ToInt(bad), bad).toBeUndefined();
   });
 });
 

@@ -66,8 +66,16 @@ describe('ContentIdResolver', () => {
   });
 
   it('names a bad rule: an invalid pattern, or a group it does not have', () => {
-    expect(() => new ContentIdResolver([{ pattern: '/ok/(x)', group: 1 }, { pattern: '(', group: 1 }])).toThrow(/content id rule #2 \/\(\/ is not a valid regular expression/);
-    expect(() => new ContentIdResolver([{ pattern: '/vod/([^/]+)/', group: 2 }])).toThrow(/\/vod\/\(\[\^\/\]\+\)\/\/ asks for capture group 2 but has 1/);
+    expect(
+      () =>
+        new ContentIdResolver([
+          { pattern: '/ok/(x)', group: 1 },
+          { pattern: '(', group: 1 },
+        ]),
+    ).toThrow(/content id rule #2 \/\(\/ is not a valid regular expression/);
+    expect(() => new ContentIdResolver([{ pattern: '/vod/([^/]+)/', group: 2 }])).toThrow(
+      /\/vod\/\(\[\^\/\]\+\)\/\/ asks for capture group 2 but has 1/,
+    );
     expect(() => new ContentIdResolver([{ pattern: '/vod/', group: 1 }])).toThrow(/asks for capture group 1 but has 0/);
   });
 });

@@ -64,7 +64,19 @@ beforeAll(() => {
       ipVersion: 4,
       databaseType: 'ip-location-db-city',
       networks: [
-        { cidr: '81.2.69.0/24', data: { country_code: 'GB', state1: 'England', state2: 'Greater London', city: 'London', postcode: 'EC2V', latitude: 51.5142, longitude: -0.0931, timezone: 'Europe/London' } },
+        {
+          cidr: '81.2.69.0/24',
+          data: {
+            country_code: 'GB',
+            state1: 'England',
+            state2: 'Greater London',
+            city: 'London',
+            postcode: 'EC2V',
+            latitude: 51.5142,
+            longitude: -0.0931,
+            timezone: 'Europe/London',
+          },
+        },
         { cidr: '32.0.0.0/8', data: { country_code: 'FR', state1: 'Ile-de-France', city: 'Paris' } },
         { cidr: '8.8.8.0/24', data: { country_code: 'us', state1: '', city: '' } },
       ],
@@ -104,9 +116,31 @@ describe('GeoLookup with the default country database', () => {
   it('gives no geo for private, loopback, link-local, CGNAT, ULA, multicast and documentation addresses, or garbage', async () => {
     const geo = await GeoLookup.open({ countryDb });
     const nobody = [
-      '10.0.0.1', '192.168.1.1', '172.16.0.9', '172.31.255.255', '127.0.0.1', '169.254.3.3', '100.64.1.1', '100.127.255.254',
-      '0.0.0.0', '192.0.2.1', '198.51.100.1', '203.0.113.5', '198.18.0.1', '224.0.0.251', '255.255.255.255',
-      '::1', '::', 'fc00::1', 'fd12:3456:789a::1', 'fe80::1', 'fe80::1%eth0', 'ff02::1', '2001:db8::1', '3fff::1', '::ffff:10.1.2.3',
+      '10.0.0.1',
+      '192.168.1.1',
+      '172.16.0.9',
+      '172.31.255.255',
+      '127.0.0.1',
+      '169.254.3.3',
+      '100.64.1.1',
+      '100.127.255.254',
+      '0.0.0.0',
+      '192.0.2.1',
+      '198.51.100.1',
+      '203.0.113.5',
+      '198.18.0.1',
+      '224.0.0.251',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fc00::1',
+      'fd12:3456:789a::1',
+      'fe80::1',
+      'fe80::1%eth0',
+      'ff02::1',
+      '2001:db8::1',
+      '3fff::1',
+      '::ffff:10.1.2.3',
     ];
     for (const ip of nobody) {
       expect(geo.lookup(ip), ip).toEqual(NOTHING);
@@ -115,11 +149,14 @@ describe('GeoLookup with the default country database', () => {
     // The database itself has rows for some of these (2001:db8::/32 says JP): the filter is what keeps them out.
     for (const ip of [undefined, '', 'garbage', '1.2.3', '999.0.0.1', '2001:db8:::1']) expect(geo.lookup(ip), String(ip)).toEqual(NOTHING);
     // Neighbours of the unroutable ranges are routable.
-    for (const ip of ['100.128.0.1', '172.32.0.1', '11.0.0.1', '2001:db9::1', '2606:4700:4700::1111']) expect(isUnroutable(ip), ip).toBe(false);
+    for (const ip of ['100.128.0.1', '172.32.0.1', '11.0.0.1', '2001:db9::1', '2606:4700:4700::1111'])
+      expect(isUnroutable(ip), ip).toBe(false);
   });
 
   it('says which database it could not open', async () => {
-    await expect(GeoLookup.open({ countryDb: '/nonexistent/country.mmdb' })).rejects.toThrow(/country database \/nonexistent\/country\.mmdb/);
+    await expect(GeoLookup.open({ countryDb: '/nonexistent/country.mmdb' })).rejects.toThrow(
+      /country database \/nonexistent\/country\.mmdb/,
+    );
     await expect(GeoLookup.open({ countryDb, asnDb: '/nonexistent/asn.mmdb' })).rejects.toThrow(/ASN database/);
   });
 });
@@ -129,7 +166,13 @@ describe('GeoLookup with MaxMind GeoLite2 City and ASN databases', () => {
     const geo = await GeoLookup.open({ countryDb, cityDb: maxmindCityDb, asnDb: maxmindAsnDb });
     // 81.2.69.142: GB / England / London in the city file.
     expect(geo.lookup('81.2.69.142')).toEqual({ country: 'GB', region: 'England', city: 'London', asn: null, asnOrg: null });
-    expect(geo.lookup('89.160.20.112')).toEqual({ country: 'SE', region: 'Östergötland County', city: 'Linköping', asn: 29518, asnOrg: 'Bredband2 AB' });
+    expect(geo.lookup('89.160.20.112')).toEqual({
+      country: 'SE',
+      region: 'Östergötland County',
+      city: 'Linköping',
+      asn: 29518,
+      asnOrg: 'Bredband2 AB',
+    });
     // An ASN record without an organisation.
     expect(geo.lookup('216.160.83.56')).toEqual({ country: 'US', region: 'Washington', city: 'Milton', asn: 209, asnOrg: null });
     // IPv6, country only.
@@ -165,7 +208,11 @@ describe('GeoLookup with ip-location-db city and ASN databases', () => {
 
 describe('record shapes', () => {
   it('reads MaxMind GeoIP2 and ip-location-db records', () => {
-    const maxmind = { country: { iso_code: 'de' }, subdivisions: [{ iso_code: 'BE', names: { en: 'Land Berlin' } }], city: { names: { en: 'Berlin' } } };
+    const maxmind = {
+      country: { iso_code: 'de' },
+      subdivisions: [{ iso_code: 'BE', names: { en: 'Land Berlin' } }],
+      city: { names: { en: 'Berlin' } },
+    };
     expect([countryOf(maxmind), regionOf(maxmind), cityOf(maxmind)]).toEqual(['DE', 'Land Berlin', 'Berlin']);
     const ipdb = { country_code: 'FR', state1: 'Ile-de-France', city: 'Paris' };
     expect([countryOf(ipdb), regionOf(ipdb), cityOf(ipdb)]).toEqual(['FR', 'Ile-de-France', 'Paris']);

@@ -124,23 +124,31 @@ export function buildMmdb(opts: MmdbOptions): Buffer {
   const tree = Buffer.alloc(nodeCount * 8); // record size 32: two big-endian uint32 per node
   order.forEach((node, i) => {
     node.children.forEach((child, side) => {
-      const record =
-        child === undefined ? nodeCount : typeof child === 'number' ? nodeCount + 16 + child : index.get(child)!;
+      const record = child === undefined ? nodeCount : typeof child === 'number' ? nodeCount + 16 + child : index.get(child)!;
       tree.writeUInt32BE(record, i * 8 + side * 4);
     });
   });
 
   const metadata = Buffer.concat([
     control(7, 9),
-    encode('node_count'), encodeUint(6, nodeCount),
-    encode('record_size'), encodeUint(5, 32),
-    encode('ip_version'), encodeUint(5, opts.ipVersion),
-    encode('database_type'), encode(opts.databaseType),
-    encode('languages'), encode(['en']),
-    encode('binary_format_major_version'), encodeUint(5, 2),
-    encode('binary_format_minor_version'), encodeUint(5, 0),
-    encode('build_epoch'), encodeUint(9, 1_700_000_000n),
-    encode('description'), encode({ en: `test ${opts.databaseType}` }),
+    encode('node_count'),
+    encodeUint(6, nodeCount),
+    encode('record_size'),
+    encodeUint(5, 32),
+    encode('ip_version'),
+    encodeUint(5, opts.ipVersion),
+    encode('database_type'),
+    encode(opts.databaseType),
+    encode('languages'),
+    encode(['en']),
+    encode('binary_format_major_version'),
+    encodeUint(5, 2),
+    encode('binary_format_minor_version'),
+    encodeUint(5, 0),
+    encode('build_epoch'),
+    encodeUint(9, 1_700_000_000n),
+    encode('description'),
+    encode({ en: `test ${opts.databaseType}` }),
   ]);
   return Buffer.concat([tree, Buffer.alloc(16), ...data, METADATA_MARKER, metadata]);
 }

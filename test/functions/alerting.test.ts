@@ -62,9 +62,39 @@ describe('anomalyTimer -> qoe-alerts -> alertNotifier', () => {
     const { end } = detectionWindow(new Date(), 30, 5);
     const bin = new Date(end.getTime() - 10 * 60_000).toISOString();
     cluster.detected = [
-      { Timestamp: bin, Kpi: 'stall_rate', Dimension: 'Cdn', DimensionValue: 'Akamai', Value: 0.41, Baseline: 0.06, Score: 6.2, Direction: 'up', Sessions: 812 },
-      { Timestamp: bin, Kpi: 'startup_p95_ms', Dimension: 'Cdn', DimensionValue: 'Akamai', Value: 5400, Baseline: 1900, Score: 4.1, Direction: 'up', Sessions: 812 },
-      { Timestamp: bin, Kpi: 'avg_bitrate_kbps', Dimension: 'Country', DimensionValue: 'BR', Value: 1200, Baseline: 3100, Score: -5, Direction: 'down', Sessions: 240 },
+      {
+        Timestamp: bin,
+        Kpi: 'stall_rate',
+        Dimension: 'Cdn',
+        DimensionValue: 'Akamai',
+        Value: 0.41,
+        Baseline: 0.06,
+        Score: 6.2,
+        Direction: 'up',
+        Sessions: 812,
+      },
+      {
+        Timestamp: bin,
+        Kpi: 'startup_p95_ms',
+        Dimension: 'Cdn',
+        DimensionValue: 'Akamai',
+        Value: 5400,
+        Baseline: 1900,
+        Score: 4.1,
+        Direction: 'up',
+        Sessions: 812,
+      },
+      {
+        Timestamp: bin,
+        Kpi: 'avg_bitrate_kbps',
+        Dimension: 'Country',
+        DimensionValue: 'BR',
+        Value: 1200,
+        Baseline: 3100,
+        Score: -5,
+        Direction: 'down',
+        Sessions: 240,
+      },
     ];
 
     await triggers.runTimer('anomalyTimer');

@@ -25,11 +25,48 @@ const address = fc.constantFrom(...V4, ...V6);
 // --- generators -----------------------------------------------------------------------------
 const token = fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/);
 const sfString = fc.oneof(fc.string({ maxLength: 30 }), address).map((s) => `"${s.replace(/["\\]/g, '')}"`);
-const sfBare = fc.oneof(fc.integer({ min: -1e6, max: 1e9 }).map(String), fc.double({ noNaN: true, min: -1e6, max: 1e6 }).map((d) => d.toFixed(3)), sfString, token, fc.constant('?1'), fc.constant('?0'));
-const sfParams = fc.array(fc.tuple(token, fc.option(sfBare, { nil: undefined })), { maxLength: 3 }).map((ps) => ps.map(([k, v]) => (v === undefined ? `;${k}` : `;${k}=${v}`)).join(''));
+const sfBare = fc.oneof(
+  fc.integer({ min: -1e6, max: 1e9 }).map(String),
+  fc.double({ noNaN: true, min: -1e6, max: 1e6 }).map((d) => d.toFixed(3)),
+  sfString,
+  token,
+  fc.constant('?1'),
+  fc.constant('?0'),
+);
+const sfParams = fc
+  .array(fc.tuple(token, fc.option(sfBare, { nil: undefined })), { maxLength: 3 })
+  .map((ps) => ps.map(([k, v]) => (v === undefined ? `;${k}` : `;${k}=${v}`)).join(''));
 const sfItem = fc.tuple(sfBare, sfParams).map(([v, p]) => v + p);
 const innerList = fc.array(sfItem, { maxLength: 4 }).map((xs) => `(${xs.join(' ')})`);
-const cmcdKey = fc.constantFrom('br', 'bl', 'bs', 'cid', 'd', 'dl', 'mtp', 'nor', 'nrr', 'ot', 'pr', 'rtp', 'sf', 'sid', 'st', 'su', 'tb', 'v', 'e', 'sta', 'sn', 'ts', 'ttfb', 'ab', 'tbl', 'cdn', 'x-custom');
+const cmcdKey = fc.constantFrom(
+  'br',
+  'bl',
+  'bs',
+  'cid',
+  'd',
+  'dl',
+  'mtp',
+  'nor',
+  'nrr',
+  'ot',
+  'pr',
+  'rtp',
+  'sf',
+  'sid',
+  'st',
+  'su',
+  'tb',
+  'v',
+  'e',
+  'sta',
+  'sn',
+  'ts',
+  'ttfb',
+  'ab',
+  'tbl',
+  'cdn',
+  'x-custom',
+);
 const cmcdLine = fc
   .array(fc.tuple(cmcdKey, fc.oneof(sfItem, innerList, fc.constant(''))), { maxLength: 12 })
   .chain((kv) => fc.tuple(fc.constant(kv), fc.boolean()))
@@ -41,21 +78,45 @@ const hugeValue = fc.oneof(
   fc.integer({ min: 1, max: 20_000 }).map((d) => ({ json: nested(d) })),
   fc.integer({ min: 1, max: 50_000 }).map((n) => ({ json: JSON.stringify('x'.repeat(n)) })),
   fc.integer({ min: 1, max: 50_000 }).map((n) => ({ json: `[${Array(n).fill(0).join(',')}]` })),
-  fc.integer({ min: 1, max: 5000 }).map((n) => ({ json: JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))) })),
+  fc
+    .integer({ min: 1, max: 5000 })
+    .map((n) => ({ json: JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))) })),
   fc.jsonValue({ maxDepth: 6 }).map((v) => ({ json: JSON.stringify(v) ?? 'null' })),
   address.map((a) => ({ json: JSON.stringify(`peer ${a} http://${a.includes(':') ? `[${a}]` : a}/x`) })),
 );
-const cdnHeaders = fc.dictionary(fc.constantFrom('server', 'via', 'x-cache', 'x-served-by', 'cf-ray', 'x-amz-cf-pop', 'x-forwarded-for'), fc.oneof(fc.string({ maxLength: 60 }), address));
+const cdnHeaders = fc.dictionary(
+  fc.constantFrom('server', 'via', 'x-cache', 'x-served-by', 'cf-ray', 'x-amz-cf-pop', 'x-forwarded-for'),
+  fc.oneof(fc.string({ maxLength: 60 }), address),
+);
 const beacon = fc
   .record({
-    cmcd: fc.option(fc.oneof(hugeValue, fc.dictionary(cmcdKey, fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), address)).map((d) => ({ json: JSON.stringify(d) }))), { nil: undefined }),
+    cmcd: fc.option(
+      fc.oneof(
+        hugeValue,
+        fc.dictionary(cmcdKey, fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), address)).map((d) => ({ json: JSON.stringify(d) })),
+      ),
+      { nil: undefined },
+    ),
     cdnHeaders: fc.option(cdnHeaders, { nil: undefined }),
     extra: fc.option(hugeValue, { nil: undefined }),
-    manifestUrl: fc.option(address.map((a) => `http://${a.includes(':') ? `[${a}]` : a}/m.mpd?CMCD=sid%3D%22${a}%22`), { nil: undefined }),
-    errorMessage: fc.option(address.map((a) => `connect ${a} failed`), { nil: undefined }),
+    manifestUrl: fc.option(
+      address.map((a) => `http://${a.includes(':') ? `[${a}]` : a}/m.mpd?CMCD=sid%3D%22${a}%22`),
+      { nil: undefined },
+    ),
+    errorMessage: fc.option(
+      address.map((a) => `connect ${a} failed`),
+      { nil: undefined },
+    ),
   })
   .map((r) => {
-    let text = JSON.stringify(validBeacon({ sessionId: 'fz', ...(r.cdnHeaders && { cdnHeaders: r.cdnHeaders }), ...(r.manifestUrl && { manifestUrl: r.manifestUrl }), ...(r.errorMessage && { event: 'error', errorMessage: r.errorMessage }) }));
+    let text = JSON.stringify(
+      validBeacon({
+        sessionId: 'fz',
+        ...(r.cdnHeaders && { cdnHeaders: r.cdnHeaders }),
+        ...(r.manifestUrl && { manifestUrl: r.manifestUrl }),
+        ...(r.errorMessage && { event: 'error', errorMessage: r.errorMessage }),
+      }),
+    );
     if (r.cmcd) text = text.replace(/}$/, `,"cmcd":${r.cmcd.json}}`);
     if (r.extra) text = text.replace(/}$/, `,"junk":${r.extra.json}}`);
     return text;
@@ -68,13 +129,35 @@ const jsonBody = fc.oneof(
   fc.integer({ min: 1, max: 300_000 }).map((n) => '{}\n'.repeat(n)),
   fc.string({ maxLength: 200 }),
 );
-const contentType = fc.constantFrom('application/json', 'text/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'text/plain; charset=utf-8', '', 'application/cmcd', 'text/cmcd', 'application/cmcd+text', 'application/xml');
+const contentType = fc.constantFrom(
+  'application/json',
+  'text/json',
+  'application/x-ndjson',
+  'application/jsonl',
+  'text/plain',
+  'text/plain; charset=utf-8',
+  '',
+  'application/cmcd',
+  'text/cmcd',
+  'application/cmcd+text',
+  'application/xml',
+);
 const encoding = fc.constantFrom(undefined, 'identity', 'gzip', 'x-gzip', 'deflate', 'gzip, deflate', 'br');
 const headerSet = fc.record({
   xff: fc.option(address, { nil: undefined }),
-  ua: fc.option(fc.oneof(fc.string({ maxLength: 100 }), address.map((a) => `Mozilla/5.0 (via ${a})`), fc.integer({ min: 1, max: 12_000 }).map((n) => 'A'.repeat(n))), { nil: undefined }),
+  ua: fc.option(
+    fc.oneof(
+      fc.string({ maxLength: 100 }),
+      address.map((a) => `Mozilla/5.0 (via ${a})`),
+      fc.integer({ min: 1, max: 12_000 }).map((n) => 'A'.repeat(n)),
+    ),
+    { nil: undefined },
+  ),
   cmcdHeader: fc.option(cmcdLine, { nil: undefined }),
-  query: fc.option(cmcdLine.map((l) => `CMCD=${encodeURIComponent(l)}`), { nil: undefined }),
+  query: fc.option(
+    cmcdLine.map((l) => `CMCD=${encodeURIComponent(l)}`),
+    { nil: undefined },
+  ),
 });
 
 function encode(text: string, enc: string | undefined): Buffer {
@@ -103,7 +186,8 @@ describe('structure-aware fuzzing of both routes', () => {
       let requests = 0;
       const rss0 = process.memoryUsage.rss();
       let peakRss = rss0;
-      const ctx = () => new InvocationContext({ functionName: 'fuzz', logHandler: (_level, ...a) => void logs.push(a.map(String).join(' ')) });
+      const ctx = () =>
+        new InvocationContext({ functionName: 'fuzz', logHandler: (_level, ...a) => void logs.push(a.map(String).join(' ')) });
       await fc.assert(
         fc.asyncProperty(fc.boolean(), jsonBody, cmcdBody, contentType, encoding, headerSet, async (toCmcd, json, cmcd, type, enc, h) => {
           const text = type.includes('cmcd') || toCmcd ? cmcd : json;
@@ -147,7 +231,17 @@ describe('structure-aware fuzzing of both routes', () => {
 
       if (long) {
         console.log(
-          JSON.stringify({ seed, bodies: requests, statuses: Object.fromEntries([...statuses].sort()), crashes, maxCpuMsOneRequest: Math.round(maxCpuMs), rssStartMB: Math.round(rss0 / 2 ** 20), rssPeakMB: Math.round(peakRss / 2 ** 20), writtenMB: Math.round(writtenBytes / 2 ** 20), addressLeaks: leaks.length }),
+          JSON.stringify({
+            seed,
+            bodies: requests,
+            statuses: Object.fromEntries([...statuses].sort()),
+            crashes,
+            maxCpuMsOneRequest: Math.round(maxCpuMs),
+            rssStartMB: Math.round(rss0 / 2 ** 20),
+            rssPeakMB: Math.round(peakRss / 2 ** 20),
+            writtenMB: Math.round(writtenBytes / 2 ** 20),
+            addressLeaks: leaks.length,
+          }),
         );
       }
       expect(crashes).toBe(0);

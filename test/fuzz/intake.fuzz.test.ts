@@ -31,7 +31,15 @@ function expectGraceful(res: Awaited<ReturnType<typeof post>>) {
   }
 }
 
-const contentTypes = fc.constantFrom('application/json', 'application/x-ndjson', 'text/plain', 'text/plain;charset=utf-8', '', 'application/xml', 'application/cmcd');
+const contentTypes = fc.constantFrom(
+  'application/json',
+  'application/x-ndjson',
+  'text/plain',
+  'text/plain;charset=utf-8',
+  '',
+  'application/xml',
+  'application/cmcd',
+);
 
 // Nasty values for any field.
 const nasty = fc.oneof(
@@ -43,7 +51,22 @@ const nasty = fc.oneof(
   fc.array(fc.integer(), { maxLength: 5 }),
   fc.dictionary(fc.string({ maxLength: 10 }), fc.integer(), { maxKeys: 3 }),
 );
-const field = fc.constantFrom('sessionId', 'seq', 'event', 'ts', 'bitrateKbps', 'width', 'manifestUrl', 'errorCode', 'fatal', 'cmcd', 'cdnHeaders', '__proto__', 'constructor', 'prototype');
+const field = fc.constantFrom(
+  'sessionId',
+  'seq',
+  'event',
+  'ts',
+  'bitrateKbps',
+  'width',
+  'manifestUrl',
+  'errorCode',
+  'fatal',
+  'cmcd',
+  'cdnHeaders',
+  '__proto__',
+  'constructor',
+  'prototype',
+);
 const mangledBeacon = fc.tuple(field, nasty).map(([k, v]) => {
   const b = validBeacon();
   // JSON text, so "__proto__" is an own key exactly as a client would send it
@@ -53,12 +76,17 @@ const mangledBeacon = fc.tuple(field, nasty).map(([k, v]) => {
 describe('intake fuzzing', () => {
   it('arbitrary bytes under any content type and encoding never crash or 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), contentTypes, fc.constantFrom(undefined, 'gzip', 'deflate', 'br'), async (bytes, type, enc) => {
-        const headers: Record<string, string> = {};
-        if (type) headers['content-type'] = type;
-        if (enc) headers['content-encoding'] = enc;
-        expectGraceful(await post(Buffer.from(bytes), headers));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 4096 }),
+        contentTypes,
+        fc.constantFrom(undefined, 'gzip', 'deflate', 'br'),
+        async (bytes, type, enc) => {
+          const headers: Record<string, string> = {};
+          if (type) headers['content-type'] = type;
+          if (enc) headers['content-encoding'] = enc;
+          expectGraceful(await post(Buffer.from(bytes), headers));
+        },
+      ),
       { numRuns: runs, seed },
     );
   });

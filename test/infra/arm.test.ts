@@ -19,7 +19,7 @@ const bicepBinary = () => {
   return version ? path.join(base, version, 'tools', 'bicep') : undefined;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- ARM JSON is read as it comes
+ 
 type Json = Record<string, any>;
 const template = (rel: string): Json => JSON.parse(readFileSync(path.join(arm, rel), 'utf8')) as Json;
 const resourcesOf = (t: Json): Json[] => (Array.isArray(t.resources) ? t.resources : Object.values(t.resources ?? {})) as Json[];

@@ -66,7 +66,10 @@ function blank(text: string, blankStrings = true): string {
       }
     } else {
       if (c === '\\') {
-        if (blankStrings) (put(i), put(i + 1));
+        if (blankStrings) {
+          put(i);
+          put(i + 1);
+        }
         i += 2;
       } else if (c === "'") {
         modes.pop();
@@ -129,7 +132,7 @@ function resources(text: string): ResourceDecl[] {
   const code = blank(text, false);
   const found: ResourceDecl[] = [];
   const re = /^resource\s+(\w+)\s+'([^'@]+)@[^']+'/gm;
-  for (let m; (m = re.exec(code)); ) {
+  for (let m; (m = re.exec(code));) {
     const open = code.indexOf('{', m.index);
     found.push({ symbol: m[1]!, type: m[2]!, block: blockAt(text, open) });
   }
@@ -266,7 +269,8 @@ function roleProblems(file: string, text: string): string[] {
       const scopeType = scope ? typeOf.get(scope) : undefined;
       // Least privilege: never the resource group, subscription or a whole storage account.
       if (!scopeType) problems.push(`${file}: role assignment ${d.symbol} has no resource scope`);
-      else if (scopeType === 'Microsoft.Storage/storageAccounts') problems.push(`${file}: role assignment ${d.symbol} covers the whole storage account`);
+      else if (scopeType === 'Microsoft.Storage/storageAccounts')
+        problems.push(`${file}: role assignment ${d.symbol} covers the whole storage account`);
     }
     if (/principalAssignments$/.test(d.type)) {
       const role = /^\s*role:\s*'([^']*)'/m.exec(d.block)?.[1];
@@ -290,27 +294,38 @@ function eventGridProblems(text: string): string[] {
     }
     // The subject prefixes may be built in a variable; the subscription must filter on the subject.
     const subjectFilter = /subjectBeginsWith:/.test(block) || /key:\s*'subject'/.test(block);
-    if (!subjectFilter || !/\/blobServices\/default\/containers\//.test(text)) problems.push(`${symbol}: no subject filter on the landing containers`);
+    if (!subjectFilter || !/\/blobServices\/default\/containers\//.test(text))
+      problems.push(`${symbol}: no subject filter on the landing containers`);
     const deadLetter = /deadLetterDestination:\s*\{/.exec(block);
     if (!deadLetter) problems.push(`${symbol}: no dead-letter destination`);
     else {
       const dl = blockAt(block, block.indexOf('{', deadLetter.index));
-      if (!/endpointType:\s*'StorageBlob'/.test(dl) || !/blobContainerName:/.test(dl)) problems.push(`${symbol}: dead letters must go to a storage blob container`);
+      if (!/endpointType:\s*'StorageBlob'/.test(dl) || !/blobContainerName:/.test(dl))
+        problems.push(`${symbol}: dead letters must go to a storage blob container`);
     }
     if (!/retryPolicy:\s*\{[^}]*maxDeliveryAttempts:/.test(block)) problems.push(`${symbol}: no retry policy`);
-    if (!/endpointType:\s*'AzureFunction'/.test(block) || !/sites\/functions/.test(block)) problems.push(`${symbol}: destination is not an Azure Function`);
+    if (!/endpointType:\s*'AzureFunction'/.test(block) || !/sites\/functions/.test(block))
+      problems.push(`${symbol}: destination is not an Azure Function`);
   }
   return problems;
 }
 
 // --- well-formedness -------------------------------------------------------------------------
 
-const SECRET_PATTERNS = [/AccountKey=/i, /SharedAccessKey=/i, /SharedAccessSignature=/i, /InstrumentationKey=/i, /listKeys\s*\(/i, /[?&]sig=/i];
+const SECRET_PATTERNS = [
+  /AccountKey=/i,
+  /SharedAccessKey=/i,
+  /SharedAccessSignature=/i,
+  /InstrumentationKey=/i,
+  /listKeys\s*\(/i,
+  /[?&]sig=/i,
+];
 
 function secretProblems(file: string, text: string): string[] {
   const problems = SECRET_PATTERNS.filter((re) => re.test(text)).map((re) => `${file}: matches ${re}`);
   // A @secure() parameter with a default would put the secret in the repo.
-  for (const m of blank(text, false).matchAll(/@secure\(\)\s*\n\s*param\s+(\w+)\s+\w+\s*=/g)) problems.push(`${file}: secure param ${m[1]} has a default`);
+  for (const m of blank(text, false).matchAll(/@secure\(\)\s*\n\s*param\s+(\w+)\s+\w+\s*=/g))
+    problems.push(`${file}: secure param ${m[1]} has a default`);
   return problems;
 }
 
@@ -328,7 +343,9 @@ describe('infra/ app settings match the config schema', () => {
 
   it('the site is created with that object (no instance starts without its settings)', async () => {
     const text = blank(await read(FUNCTION_APP), false);
-    expect(text).toMatch(/appSettings:\s*\[for s in items\(union\(appSettings, appSettingOverrides\)\): \{ name: s\.key, value: s\.value \}\]/);
+    expect(text).toMatch(
+      /appSettings:\s*\[for s in items\(union\(appSettings, appSettingOverrides\)\): \{ name: s\.key, value: s\.value \}\]/,
+    );
   });
 
   it('the values Bicep fixes are valid for the config schema, and choose the Kusto sink', async () => {
@@ -382,7 +399,9 @@ describe('infra/ roles are least privilege', () => {
     const adx = blank(await read('infra/modules/adx-database.bicep'), false);
     expect(adx.match(/role:\s*'Ingestor'/g)).toHaveLength(1);
     expect(adx.match(/role:\s*'Viewer'/g)).toHaveLength(2);
-    const storageRoles = resources(await read('infra/modules/storage-roles.bicep')).filter((d) => d.type === 'Microsoft.Authorization/roleAssignments');
+    const storageRoles = resources(await read('infra/modules/storage-roles.bicep')).filter(
+      (d) => d.type === 'Microsoft.Authorization/roleAssignments',
+    );
     const roleOf = (sym: string) => /roles\.(\w+)/.exec(storageRoles.find((d) => d.symbol === sym)!.block)![1];
     expect(roleOf('landingReader')).toBe('blobDataReader');
     expect(roleOf('deadLetterContributor')).toBe('blobDataContributor');
@@ -391,15 +410,22 @@ describe('infra/ roles are least privilege', () => {
 
   it('fails on an admin role by GUID, by name, on an undocumented GUID and on an account-wide scope', async () => {
     const text = await read('infra/modules/storage-roles.bicep');
-    const owner = text.replace("blobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'", "blobDataReader: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'");
+    const owner = text.replace(
+      "blobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'",
+      "blobDataReader: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'",
+    );
     expect(roleProblems('x', owner)).toContain('x: assigns Owner (8e3af657-a8ff-443c-a75c-2fe8c4bcb635)');
     expect(roleProblems('x', owner)).toContain('x: role assignment landingReader uses Owner');
     const undocumented = text.replace(/^\/\/ 2a2b9908.*\n/m, '');
-    expect(roleProblems('x', undocumented)).toEqual(['x: 2a2b9908-6ea1-4ae2-8e65-a410df84e7d1 is used but not listed with its name in the header comment']);
+    expect(roleProblems('x', undocumented)).toEqual([
+      'x: 2a2b9908-6ea1-4ae2-8e65-a410df84e7d1 is used but not listed with its name in the header comment',
+    ]);
     const wide = text.replace('scope: deadLetter\n', 'scope: account\n');
     expect(roleProblems('x', wide)).toEqual(['x: role assignment deadLetterContributor covers the whole storage account']);
     const adx = await read('infra/modules/adx-database.bicep');
-    expect(roleProblems('y', adx.replace("role: 'Ingestor'", "role: 'Admin'"))).toEqual(["y: functionIngestor assigns Data Explorer role 'Admin'"]);
+    expect(roleProblems('y', adx.replace("role: 'Ingestor'", "role: 'Admin'"))).toEqual([
+      "y: functionIngestor assigns Data Explorer role 'Admin'",
+    ]);
     expect(roleProblems('z', "var x = 'Grafana Admin'\n")).toEqual(["z: names the role 'Grafana Admin'"]);
   });
 });
@@ -411,9 +437,14 @@ describe('infra/ Event Grid', () => {
 
   it('fails without a dead-letter destination or with other event types', async () => {
     const text = await read('infra/modules/event-grid.bicep');
-    const noDl = text.replace(/deadLetterWithResourceIdentity:/, 'deadLetterWithResourceIdentityX:').replace(/deadLetterDestination:/, 'somewhereElse:');
+    const noDl = text
+      .replace(/deadLetterWithResourceIdentity:/, 'deadLetterWithResourceIdentityX:')
+      .replace(/deadLetterDestination:/, 'somewhereElse:');
     expect(eventGridProblems(noDl)).toEqual(['blobCreated: no dead-letter destination']);
-    const more = text.replace("includedEventTypes: ['Microsoft.Storage.BlobCreated']", "includedEventTypes: ['Microsoft.Storage.BlobCreated', 'Microsoft.Storage.BlobDeleted']");
+    const more = text.replace(
+      "includedEventTypes: ['Microsoft.Storage.BlobCreated']",
+      "includedEventTypes: ['Microsoft.Storage.BlobCreated', 'Microsoft.Storage.BlobDeleted']",
+    );
     expect(eventGridProblems(more)).toEqual([
       'blobCreated: filter must include Microsoft.Storage.BlobCreated only, has [Microsoft.Storage.BlobCreated, Microsoft.Storage.BlobDeleted]',
     ]);
@@ -431,7 +462,8 @@ describe('infra/ Bicep is well formed (text level)', () => {
     const params = blank(await read('infra/main.bicepparam'), false);
     expect(params).toMatch(/^using '\.\/main\.bicep'/m);
     const given = [...params.matchAll(/^param\s+(\w+)\s*=/gm)].map((m) => m[1]!);
-    for (const size of ['kustoSkuName', 'instanceMemoryMB', 'maximumInstanceCount', 'httpPerInstanceConcurrency']) expect(given).toContain(size);
+    for (const size of ['kustoSkuName', 'instanceMemoryMB', 'maximumInstanceCount', 'httpPerInstanceConcurrency'])
+      expect(given).toContain(size);
   });
 
   it('holds no secrets', async () => {
@@ -439,8 +471,10 @@ describe('infra/ Bicep is well formed (text level)', () => {
     const problems: string[] = [];
     for (const f of files) problems.push(...secretProblems(f, await read(f)));
     expect(problems).toEqual([]);
-    expect(secretProblems('x', "var c = 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc'")).toEqual(['x: matches /AccountKey=/i']);
-    expect(secretProblems('x', '@secure()\nparam token string = \'abc\'\n')).toEqual(['x: secure param token has a default']);
+    expect(secretProblems('x', "var c = 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc'")).toEqual([
+      'x: matches /AccountKey=/i',
+    ]);
+    expect(secretProblems('x', "@secure()\nparam token string = 'abc'\n")).toEqual(['x: secure param token has a default']);
   });
 
   it('is a Flex Consumption app on Node.js 22 running as the user-assigned identity', async () => {

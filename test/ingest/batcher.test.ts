@@ -157,7 +157,10 @@ describe('GroupCommitBatcher', () => {
       inFlight--;
     });
     const batcher = new GroupCommitBatcher(sink, new MemoryDeadLetter(), opts({ maxRecords: 1, maxInFlight: 2 }));
-    await batcher.submit('T', Array.from({ length: 10 }, (_, i) => String(i)));
+    await batcher.submit(
+      'T',
+      Array.from({ length: 10 }, (_, i) => String(i)),
+    );
     expect(sink.calls).toBe(10);
     expect(peak).toBe(2);
   });

@@ -17,7 +17,12 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'qoe-cmcd-'));
-  const config = loadConfig({ QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_BATCH_MAX_DELAY_MS: '5', QOE_CORS_ORIGINS: 'https://player.example' });
+  const config = loadConfig({
+    QOE_DATA_DIR: dir,
+    QOE_DEADLETTER_STORE: 'file',
+    QOE_BATCH_MAX_DELAY_MS: '5',
+    QOE_CORS_ORIGINS: 'https://player.example',
+  });
   setServices(await createServices(config, { log: () => {} }));
   installFunctionsCore();
   await import('../../src/index.js');
@@ -40,14 +45,18 @@ describe('POST /api/cmcd on the local host', () => {
   it('answers the preflight of a cross-origin application/cmcd POST', async () => {
     const res = await fetch(`${host.url}/api/cmcd`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://player.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://player.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://player.example');
     expect(res.headers.get('access-control-allow-headers')).toMatch(/Content-Type/);
   });
 
-  it('takes the reports of CML\'s CmcdReporter sent with its own fetch', async () => {
+  it("takes the reports of CML's CmcdReporter sent with its own fetch", async () => {
     const sid = 'e2e-reporter-session';
     const url = `${host.url}/api/cmcd`;
     const statuses: number[] = [];
@@ -56,7 +65,15 @@ describe('POST /api/cmcd on the local host', () => {
       {
         sid,
         cid: 'bbb',
-        eventTargets: [{ url, events: ['ps', 'e', 't'], interval: 0, batchSize: 2, enabledKeys: ['sid', 'cid', 'sn', 'sta', 'st', 'sf', 'br', 'bl', 'mtp', 'bs', 'bsd', 'msd', 'ec'] }],
+        eventTargets: [
+          {
+            url,
+            events: ['ps', 'e', 't'],
+            interval: 0,
+            batchSize: 2,
+            enabledKeys: ['sid', 'cid', 'sn', 'sta', 'st', 'sf', 'br', 'bl', 'mtp', 'bs', 'bsd', 'msd', 'ec'],
+          },
+        ],
       },
       (req) => {
         const { url: to, ...init } = req;
@@ -82,7 +99,16 @@ describe('POST /api/cmcd on the local host', () => {
     expect(statuses.every((s) => s === 204)).toBe(true);
     const rows = (await rowsOf(sid)).sort((a, b) => (a.Seq as number) - (b.Seq as number));
     expect(rows.map((r) => r.EventType)).toEqual(['start', 'play', 'stall_start', 'stall_end', 'error']);
-    expect(rows[1]).toMatchObject({ ContentId: 'bbb', StartupMs: 980, BitrateKbps: 3000, BufferMs: 4000, ThroughputKbps: 25400, StreamType: 'vod', StreamingFormat: 'dash', Source: 'cmcd' });
+    expect(rows[1]).toMatchObject({
+      ContentId: 'bbb',
+      StartupMs: 980,
+      BitrateKbps: 3000,
+      BufferMs: 4000,
+      ThroughputKbps: 25400,
+      StreamType: 'vod',
+      StreamingFormat: 'dash',
+      Source: 'cmcd',
+    });
     expect(rows[3]).toMatchObject({ StallMs: 1700, BufferMs: 2500 });
     expect(rows[4]).toMatchObject({ ErrorCode: 'MEDIA_ERR_NETWORK' });
   });
@@ -90,12 +116,21 @@ describe('POST /api/cmcd on the local host', () => {
   it('takes a gzip event report and a v1 CMCD query forwarded to /api/beacons', async () => {
     const sid = 'e2e-gzip-session';
     const body = zlib.gzipSync(`e=ps,sid="${sid}",sn=0,sta=s,ts=1795428000000,v=2\ne=t,bl=(9000),sid="${sid}",sn=1,ts=1795428030000,v=2`);
-    const res = await fetch(`${host.url}/api/cmcd`, { method: 'POST', headers: { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' }, body });
+    const res = await fetch(`${host.url}/api/cmcd`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' },
+      body,
+    });
     expect(res.status).toBe(204);
     const q = encodeURIComponent('bl=21300,br=3200,cid="faec5fc2-ac30-11ea-bb37-0242ac130002",ot=v,sid="e2e-v1-session",tb=6000');
     const fwd = await fetch(`${host.url}/api/beacons?CMCD=${q}`, { method: 'POST' });
     expect(fwd.status).toBe(202);
     expect((await rowsOf(sid)).map((r) => r.EventType).sort()).toEqual(['heartbeat', 'start']);
-    expect((await rowsOf('e2e-v1-session'))[0]).toMatchObject({ EventType: 'request', BitrateKbps: 3200, BufferMs: 21300, TopBitrateKbps: 6000 });
+    expect((await rowsOf('e2e-v1-session'))[0]).toMatchObject({
+      EventType: 'request',
+      BitrateKbps: 3200,
+      BufferMs: 21300,
+      TopBitrateKbps: 6000,
+    });
   });
 });

@@ -31,7 +31,13 @@ beforeAll(async () => {
   installFunctionsCore();
   await import('../../src/index.js');
   host = await startLocalHost({ port: 0, log: () => {} });
-  triggers = startLocalTriggers({ host, queueClient: (name) => storageAccess({ connectionString: azurite.connectionString }).queue(name), polling: false, timers: false, log: () => {} });
+  triggers = startLocalTriggers({
+    host,
+    queueClient: (name) => storageAccess({ connectionString: azurite.connectionString }).queue(name),
+    polling: false,
+    timers: false,
+    log: () => {},
+  });
   grid = startLocalEventGrid({
     connectionString: azurite.connectionString,
     containers: ['telemetry'],
@@ -55,13 +61,37 @@ describe('local Event Grid over Azurite', () => {
     expect(await grid.poll()).toBe(0); // creates the container
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
     const body = Array.from({ length: 4 }, (_, i) => JSON.stringify(validBeacon({ sessionId: 'dropped', seq: i }))).join('\n');
-    await container.getBlockBlobClient('partner/day1.ndjson').upload(body, body.length, { blobHTTPHeaders: { blobContentType: 'application/x-ndjson' } });
+    await container
+      .getBlockBlobClient('partner/day1.ndjson')
+      .upload(body, body.length, { blobHTTPHeaders: { blobContentType: 'application/x-ndjson' } });
     expect(await grid.poll()).toBe(1);
     expect(await grid.poll()).toBe(0); // nothing new
     const event = delivered[0]!;
-    expect(event).toMatchObject({ eventType: 'Microsoft.Storage.BlobCreated', subject: '/blobServices/default/containers/telemetry/blobs/partner/day1.ndjson', metadataVersion: '1' });
-    expect(Object.keys(event.data).sort()).toEqual(['api', 'blobType', 'clientRequestId', 'contentLength', 'contentType', 'eTag', 'requestId', 'sequencer', 'storageDiagnostics', 'url'].sort());
-    expect(event.data).toMatchObject({ api: 'PutBlob', blobType: 'BlockBlob', contentType: 'application/x-ndjson', contentLength: body.length });
+    expect(event).toMatchObject({
+      eventType: 'Microsoft.Storage.BlobCreated',
+      subject: '/blobServices/default/containers/telemetry/blobs/partner/day1.ndjson',
+      metadataVersion: '1',
+    });
+    expect(Object.keys(event.data).sort()).toEqual(
+      [
+        'api',
+        'blobType',
+        'clientRequestId',
+        'contentLength',
+        'contentType',
+        'eTag',
+        'requestId',
+        'sequencer',
+        'storageDiagnostics',
+        'url',
+      ].sort(),
+    );
+    expect(event.data).toMatchObject({
+      api: 'PutBlob',
+      blobType: 'BlockBlob',
+      contentType: 'application/x-ndjson',
+      contentLength: body.length,
+    });
 
     const rows = async () => (await readNdjsonTree(path.join(dir, 'sink'))).filter((r) => r.SessionId === 'dropped');
     await triggers.pollQueues();

@@ -3,9 +3,10 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRegistrations, installFunctionsCore, runAppHooks } from '../../src/local/functions-core.js';
 import { describeFunctions, startLocalHost, type LocalHost } from '../../src/local/host.js';
+type EchoFixture = typeof import('./fixtures/echo-functions.js'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- the module is loaded after the host starts
 
 let host: LocalHost;
-let fixture: typeof import('./fixtures/echo-functions.js');
+let fixture: EchoFixture;
 const lines: string[] = [];
 beforeAll(async () => {
   // Before the fixture's first `app.*` call, or @azure/functions stays in test mode for good.
@@ -17,10 +18,17 @@ afterAll(async () => host?.close());
 
 describe('functions-core stand-in', () => {
   it('records the real registrations with their trigger binding', () => {
-    const names = getRegistrations().map((r) => r.name).sort();
+    const names = getRegistrations()
+      .map((r) => r.name)
+      .sort();
     expect(names).toEqual(['boom', 'echo', 'items', 'json', 'latest', 'notObject', 'slow', 'tick']);
     const items = getRegistrations().find((r) => r.name === 'items')!;
-    expect(items.trigger).toMatchObject({ type: 'httpTrigger', route: 'items/{id}/{kind?}', methods: ['GET', 'POST'], authLevel: 'anonymous' });
+    expect(items.trigger).toMatchObject({
+      type: 'httpTrigger',
+      route: 'items/{id}/{kind?}',
+      methods: ['GET', 'POST'],
+      authLevel: 'anonymous',
+    });
     expect(items.metadata.bindings.$return).toMatchObject({ type: 'http', direction: 'out' });
     expect(getRegistrations().find((r) => r.name === 'tick')!.trigger).toMatchObject({ type: 'timerTrigger', schedule: '0 */5 * * * *' });
   });

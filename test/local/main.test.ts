@@ -14,7 +14,19 @@ beforeAll(async () => {
   stub = await startKustoStub();
   const cluster = serveAnomalies(stub);
   const bin = new Date(Math.floor(Date.now() / 300_000) * 300_000 - 600_000).toISOString();
-  cluster.detected = [{ Timestamp: bin, Kpi: 'error_rate', Dimension: 'Os', DimensionValue: 'Android', Value: 0.2, Baseline: 0.01, Score: 5, Direction: 'up', Sessions: 300 }];
+  cluster.detected = [
+    {
+      Timestamp: bin,
+      Kpi: 'error_rate',
+      Dimension: 'Os',
+      DimensionValue: 'Android',
+      Value: 0.2,
+      Baseline: 0.01,
+      Score: 5,
+      Direction: 'up',
+      Sessions: 300,
+    },
+  ];
   receiver = await startWebhookReceiver();
   service = await startLocalService({
     env: {
@@ -37,7 +49,11 @@ describe('npm start with alerting', () => {
     const deadline = Date.now() + 60_000;
     while (receiver.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(receiver.received).toHaveLength(1);
-    expect(receiver.received[0]).toMatchObject({ kind: 'webhook', status: 200, body: { dimension: 'Os', dimensionValue: 'Android', version: 1 } });
+    expect(receiver.received[0]).toMatchObject({
+      kind: 'webhook',
+      status: 200,
+      body: { dimension: 'Os', dimensionValue: 'Android', version: 1 },
+    });
     // later runs find the anomaly stored: nothing more arrives
     await new Promise((r) => setTimeout(r, 5000));
     expect(receiver.received).toHaveLength(1);

@@ -11,14 +11,22 @@ const next = (expr: string, from: string, n = 1): string[] => {
 
 describe('NCRONTAB schedules', () => {
   it('every five minutes (the anomaly timer default), strictly after the given time', () => {
-    expect(next('0 */5 * * * *', '2026-11-23T10:02:30Z', 3)).toEqual(['2026-11-23T10:05:00.000Z', '2026-11-23T10:10:00.000Z', '2026-11-23T10:15:00.000Z']);
+    expect(next('0 */5 * * * *', '2026-11-23T10:02:30Z', 3)).toEqual([
+      '2026-11-23T10:05:00.000Z',
+      '2026-11-23T10:10:00.000Z',
+      '2026-11-23T10:15:00.000Z',
+    ]);
     expect(next('0 */5 * * * *', '2026-11-23T10:05:00Z')).toEqual(['2026-11-23T10:10:00.000Z']);
     expect(next('0 */5 * * * *', '2026-12-31T23:58:00Z')).toEqual(['2027-01-01T00:00:00.000Z']);
   });
 
   it('seconds, lists, ranges, steps from a start, and names', () => {
     expect(next('*/10 * * * * *', '2026-11-23T10:00:05Z', 2)).toEqual(['2026-11-23T10:00:10.000Z', '2026-11-23T10:00:20.000Z']);
-    expect(next('0 5/20 * * * *', '2026-11-23T10:00:00Z', 3)).toEqual(['2026-11-23T10:05:00.000Z', '2026-11-23T10:25:00.000Z', '2026-11-23T10:45:00.000Z']);
+    expect(next('0 5/20 * * * *', '2026-11-23T10:00:00Z', 3)).toEqual([
+      '2026-11-23T10:05:00.000Z',
+      '2026-11-23T10:25:00.000Z',
+      '2026-11-23T10:45:00.000Z',
+    ]);
     expect(next('0 0 9,17 * * *', '2026-11-23T10:00:00Z', 2)).toEqual(['2026-11-23T17:00:00.000Z', '2026-11-24T09:00:00.000Z']);
     // 2026-11-27 is a Friday: the next weekday 09:30 is Monday the 30th
     expect(next('0 30 9 * * 1-5', '2026-11-27T10:00:00Z')).toEqual(['2026-11-30T09:30:00.000Z']);

@@ -23,7 +23,12 @@ const logs: string[] = [];
 beforeAll(async () => {
   azurite = await startTestAzurite();
   dir = await mkdtemp(path.join(os.tmpdir(), 'qoe-svc-'));
-  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_TRUSTED_PROXY_HOPS: '2', QOE_BATCH_MAX_DELAY_MS: '20' });
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    QOE_DATA_DIR: dir,
+    QOE_TRUSTED_PROXY_HOPS: '2',
+    QOE_BATCH_MAX_DELAY_MS: '20',
+  });
   services = await createServices(config, { log: (level, m) => logs.push(`${level} ${m}`) });
   setServices(services);
   installFunctionsCore();
@@ -62,7 +67,16 @@ describe('the service on the local host', () => {
 
     const rows = await readNdjsonTree(path.join(dir, 'sink'));
     expect(rows).toHaveLength(3);
-    expect(rows[1]).toMatchObject({ EventType: 'play', StartupMs: 900, Country: 'US', ClientIpPrefix: '8.8.8.0/24', DeviceType: 'smarttv', Os: 'Tizen', Cdn: 'Akamai', Source: 'http' });
+    expect(rows[1]).toMatchObject({
+      EventType: 'play',
+      StartupMs: 900,
+      Country: 'US',
+      ClientIpPrefix: '8.8.8.0/24',
+      DeviceType: 'smarttv',
+      Os: 'Tizen',
+      Cdn: 'Akamai',
+      Source: 'http',
+    });
     expect(rows[2]).toMatchObject({ Country: 'US', ClientIpPrefix: '2001:4860:4860::/48' });
   });
 

@@ -23,7 +23,10 @@ let startups = 0;
 
 const QUEUE = 'alerts-test';
 const client = (name: string) => new QueueClient(azurite.connectionString, name);
-const peek = async (name: string) => ((await client(name).exists()) ? (await client(name).peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => m.messageText) : []);
+const peek = async (name: string) =>
+  (await client(name).exists())
+    ? (await client(name).peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => m.messageText)
+    : [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -36,7 +39,11 @@ beforeAll(async () => {
   installFunctionsCore();
   await import('../../src/index.js');
   const { app } = await import('@azure/functions');
-  app.storageQueue('echo', { queueName: 'echo-test', connection: 'AzureWebJobsStorage', handler: (input, context) => void echoed.push({ input, meta: context.triggerMetadata }) });
+  app.storageQueue('echo', {
+    queueName: 'echo-test',
+    connection: 'AzureWebJobsStorage',
+    handler: (input, context) => void echoed.push({ input, meta: context.triggerMetadata }),
+  });
   app.timer('tick', {
     schedule: '*/1 * * * * *',
     handler: async (timer) => {
@@ -48,7 +55,14 @@ beforeAll(async () => {
   app.timer('startup', { schedule: '0 0 0 1 1 *', runOnStartup: true, handler: () => void startups++ });
   host = await startLocalHost({ port: 0, log: () => {} });
   const storage = storageAccess({ connectionString: azurite.connectionString });
-  queues = startLocalTriggers({ host, queueClient: (n) => storage.queue(n), queues: { maxDequeueCount: 3, visibilityTimeoutSeconds: 0 }, polling: false, timers: false, log: (l) => lines.push(l) });
+  queues = startLocalTriggers({
+    host,
+    queueClient: (n) => storage.queue(n),
+    queues: { maxDequeueCount: 3, visibilityTimeoutSeconds: 0 },
+    polling: false,
+    timers: false,
+    log: (l) => lines.push(l),
+  });
 });
 afterAll(async () => {
   await queues?.stop();
@@ -64,8 +78,18 @@ beforeEach(() => {
 
 describe('host.json and message decoding', () => {
   it('reads extensions.queues from host.json, with the extension defaults when absent', async () => {
-    expect(await queueSettingsFromHostJson()).toEqual({ maxDequeueCount: 5, visibilityTimeoutSeconds: 30, batchSize: 16, messageEncoding: 'base64' });
-    expect(await queueSettingsFromHostJson('no-such-host.json')).toEqual({ maxDequeueCount: 5, visibilityTimeoutSeconds: 0, batchSize: 16, messageEncoding: 'base64' });
+    expect(await queueSettingsFromHostJson()).toEqual({
+      maxDequeueCount: 5,
+      visibilityTimeoutSeconds: 30,
+      batchSize: 16,
+      messageEncoding: 'base64',
+    });
+    expect(await queueSettingsFromHostJson('no-such-host.json')).toEqual({
+      maxDequeueCount: 5,
+      visibilityTimeoutSeconds: 0,
+      batchSize: 16,
+      messageEncoding: 'base64',
+    });
   });
 
   it('decodes base64, hands JSON over parsed and other text as a string, refuses invalid base64', () => {
@@ -107,7 +131,9 @@ describe('local queue trigger', () => {
     receiver.failNext(1);
     await queues.pollQueues();
     expect(receiver.received.map((r) => r.status)).toEqual([500]);
-    expect(lines.at(-1)).toMatch(/attempt 1 of 3 failed: alert [0-9a-f]+ not delivered to webhook \(http:\/\/127\.0\.0\.1:\d+\/…\) answered 500/);
+    expect(lines.at(-1)).toMatch(
+      /attempt 1 of 3 failed: alert [0-9a-f]+ not delivered to webhook \(http:\/\/127\.0\.0\.1:\d+\/…\) answered 500/,
+    );
     expect(lines.join('\n')).not.toContain('/webhook'); // the URL path is never logged
     await sleep(50);
     await queues.pollQueues();

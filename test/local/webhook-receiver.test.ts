@@ -8,16 +8,25 @@ const m = sampleAlert(new Date('2026-11-23T10:32:00Z'));
 
 describe('local webhook receiver', () => {
   it('tells the three payloads apart and prints the line a person would see first', () => {
-    expect([kindOf(m), kindOf(teamsPayload(m)), kindOf(slackPayload(m)), kindOf('text'), kindOf({ a: 1 })]).toEqual(['webhook', 'teams', 'slack', 'unknown', 'unknown']);
+    expect([kindOf(m), kindOf(teamsPayload(m)), kindOf(slackPayload(m)), kindOf('text'), kindOf({ a: 1 })]).toEqual([
+      'webhook',
+      'teams',
+      'slack',
+      'unknown',
+      'unknown',
+    ]);
     expect(describeWebhook({ path: '/teams', kind: 'teams', body: teamsPayload(m), status: 200 })).toBe(`200 teams   /teams: ${m.title}`);
-    expect(describeWebhook({ path: '/webhook', kind: 'webhook', body: m, status: 500 })).toBe(`500 webhook /webhook: ${m.title} (3 anomalies, alert ${m.alertId})`);
+    expect(describeWebhook({ path: '/webhook', kind: 'webhook', body: m, status: 500 })).toBe(
+      `500 webhook /webhook: ${m.title} (3 anomalies, alert ${m.alertId})`,
+    );
   });
 
   it('answers 200, or 500 to the first N requests, and keeps what it received', async () => {
     const lines: string[] = [];
     const r = await startWebhookReceiver({ failFirst: 1, log: (l) => lines.push(l) });
     try {
-      const post = (path: string, body: unknown) => fetch(`${r.url}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((res) => res.status);
+      const post = (path: string, body: unknown) =>
+        fetch(`${r.url}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((res) => res.status);
       expect(await post('/webhook', m)).toBe(500);
       expect(await post('/slack', slackPayload(m))).toBe(200);
       expect(r.received.map((x) => [x.path, x.kind, x.status])).toEqual([

@@ -108,6 +108,13 @@ describe('the deployment package', () => {
       env: { PATH: process.env.PATH, QOE_ALERT_TEAMS_URL: 'not a url' },
     });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual(['alertNotifier', 'anomalyTimer', 'beacons', 'blobCreated', 'blobWorker', 'cmcd']);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual([
+      'alertNotifier',
+      'anomalyTimer',
+      'beacons',
+      'blobCreated',
+      'blobWorker',
+      'cmcd',
+    ]);
   });
 });

@@ -16,7 +16,9 @@ afterEach(async () => {
 /** `[[[...0...]]]` nested `depth` deep, as JSON text (JSON.parse builds it without recursion). */
 const nestedArrays = (depth: number) => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
 
-async function deadLetters(dir: string): Promise<Array<{ records: Array<{ index: number; errors: string[]; raw?: string; record?: unknown }> }>> {
+async function deadLetters(
+  dir: string,
+): Promise<Array<{ records: Array<{ index: number; errors: string[]; raw?: string; record?: unknown }> }>> {
   const files = await glob(path.join(dir, 'deadletter'), /rejected\/.*\.json$/);
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
 }
@@ -39,10 +41,15 @@ describe('per-record isolation', () => {
     expect(JSON.stringify(doc).length).toBeLessThan(8 * 1024);
   });
 
-  it('a record that throws inside the pipeline (any source adapter, any bug) becomes that record\'s rejection', async () => {
+  it("a record that throws inside the pipeline (any source adapter, any bug) becomes that record's rejection", async () => {
     svc = await testServices();
     const throwing = { ...validBeacon({ sessionId: 'bad' }) };
-    Object.defineProperty(throwing, 'event', { enumerable: true, get: () => { throw new Error('getter exploded'); } });
+    Object.defineProperty(throwing, 'event', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter exploded');
+      },
+    });
     const prepared = svc.pipeline.prepare(
       [
         { index: 0, value: validBeacon({ sessionId: 'a' }) },
@@ -52,7 +59,9 @@ describe('per-record isolation', () => {
       { source: 'blob', sourceRef: 'https://x/telemetry/f.ndjson', receivedAt: new Date(), sender: {} },
     );
     expect(prepared.rows.map((r) => (JSON.parse(r) as { SessionId: string }).SessionId)).toEqual(['a', 'b']);
-    expect(prepared.rejected).toEqual([expect.objectContaining({ index: 1, errors: [expect.stringMatching(/record could not be processed: getter exploded/)] })]);
+    expect(prepared.rejected).toEqual([
+      expect.objectContaining({ index: 1, errors: [expect.stringMatching(/record could not be processed: getter exploded/)] }),
+    ]);
   });
 
   it('a blob chunk with the poison record still lands its other records (prepare never throws)', async () => {
@@ -61,7 +70,11 @@ describe('per-record isolation', () => {
     poison.cmcd = { x: JSON.parse(nestedArrays(20_000)) as unknown };
     poison.extraDeep = JSON.parse(nestedArrays(20_000)) as unknown;
     const result = await svc.pipeline.process(
-      [{ index: 0, value: validBeacon({ sessionId: 'ok1' }) }, { index: 1, value: poison }, { index: 2, value: validBeacon({ sessionId: 'ok2' }) }],
+      [
+        { index: 0, value: validBeacon({ sessionId: 'ok1' }) },
+        { index: 1, value: poison },
+        { index: 2, value: validBeacon({ sessionId: 'ok2' }) },
+      ],
       { source: 'blob', sourceRef: 'https://x/telemetry/f.ndjson', receivedAt: new Date(), sender: {} },
     );
     expect(result.accepted).toBe(2);

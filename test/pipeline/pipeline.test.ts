@@ -35,12 +35,22 @@ async function pipelineUnderTest() {
   const enricher = await Enricher.create(config.enrich);
   const sink = new MemorySink();
   const deadLetter = new MemoryDeadLetters();
-  const batcher = new GroupCommitBatcher(sink, deadLetter, { maxRecords: 1000, maxBytes: 1 << 20, maxDelayMs: 1, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 } }, () => {});
+  const batcher = new GroupCommitBatcher(
+    sink,
+    deadLetter,
+    { maxRecords: 1000, maxBytes: 1 << 20, maxDelayMs: 1, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 } },
+    () => {},
+  );
   const pipeline = new Pipeline(enricher, batcher, deadLetter, { maxStringLength: 1024, maxUrlLength: 4096, maxExtraBytes: 256 });
   return { pipeline, sink, deadLetter };
 }
 
-const ctx: IntakeContext = { source: 'http', sourceRef: null, receivedAt: new Date(Date.UTC(2026, 10, 23, 10, 0, 1)), sender: { clientIp: '203.0.113.77', userAgent: 'Mozilla/5.0' } };
+const ctx: IntakeContext = {
+  source: 'http',
+  sourceRef: null,
+  receivedAt: new Date(Date.UTC(2026, 10, 23, 10, 0, 1)),
+  sender: { clientIp: '203.0.113.77', userAgent: 'Mozilla/5.0' },
+};
 
 describe('Pipeline', () => {
   it('turns valid candidates into rows and every other one into an indexed rejection', async () => {
@@ -67,7 +77,13 @@ describe('Pipeline', () => {
 
   it('process() resolves once rows reached the sink and rejects reached the dead-letter store', async () => {
     const { pipeline, sink, deadLetter } = await pipelineUnderTest();
-    const result = await pipeline.process([{ index: 0, value: validBeacon() }, { index: 1, value: 'x' }], ctx);
+    const result = await pipeline.process(
+      [
+        { index: 0, value: validBeacon() },
+        { index: 1, value: 'x' },
+      ],
+      ctx,
+    );
     expect(result).toEqual({ accepted: 1, rejected: [{ index: 1, errors: ['record must be a JSON object'] }] });
     expect(sink.batches.flatMap((b) => b.rows)).toHaveLength(1);
     expect(deadLetter.rejected[0]).toMatchObject({ source: 'http', records: [{ index: 1 }] });

@@ -23,7 +23,12 @@ describe('record helpers', () => {
     // a cycle is written 32 levels deep, then "…": bounded, never a throw (issue 14)
     expect(boundedJson(cyclic)).toMatch(/^(\{"self":){32}"…"\}+$/);
     expect(boundedJson(10n)).toBe('null');
-    const throwing = Object.defineProperty({ a: 1 }, 'b', { enumerable: true, get: () => { throw new Error('boom'); } });
+    const throwing = Object.defineProperty({ a: 1 }, 'b', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     expect(boundedJson(throwing)).toBe('{"a":1,"b":…[unserializable]');
   });
 });

@@ -98,7 +98,19 @@ describe('attachQoeReporter: what is sent when', () => {
     player.fire('playbackPaused', { ended: true });
     player.fire('playbackEnded');
     await tick(0);
-    expect(events()).toEqual(['start', 'play', 'stall_start', 'stall_end', 'pause', 'playing', 'seek', 'seeked', 'playing', 'quality_change', 'end']);
+    expect(events()).toEqual([
+      'start',
+      'play',
+      'stall_start',
+      'stall_end',
+      'pause',
+      'playing',
+      'seek',
+      'seeked',
+      'playing',
+      'quality_change',
+      'end',
+    ]);
     const b = browser.beacons();
     expect(b.find((x) => x.event === 'stall_end')!.stallMs).toBe(2500);
     expect(b.find((x) => x.event === 'seek')!.playhead).toBe(20);
@@ -168,7 +180,12 @@ describe('attachQoeReporter: what is sent when', () => {
     await tick(1000);
     fail();
     await tick(0);
-    expect(browser.beacons().filter((b) => b.event === 'error').map((b) => b.errorCode)).toEqual([27, 28, 27]);
+    expect(
+      browser
+        .beacons()
+        .filter((b) => b.event === 'error')
+        .map((b) => b.errorCode),
+    ).toEqual([27, 28, 27]);
   });
 
   it('reports media element errors as fatal and dash.js 4-style string errors', async () => {
@@ -302,7 +319,8 @@ describe('transport', () => {
     await tick(1000); // t = 7.2 s: 5 s after the first one was queued
     expect(browser.sent).toHaveLength(3);
     expect(browser.sent[2]!.beacons.map((b) => b.event)).toEqual(['heartbeat', 'heartbeat', 'heartbeat']);
-    for (let i = 0; i < 10; i++) player.fire('qualityChangeRendered', { mediaType: 'video', oldRepresentation: REPS[(i + 2) % 3], newRepresentation: REPS[i % 3] });
+    for (let i = 0; i < 10; i++)
+      player.fire('qualityChangeRendered', { mediaType: 'video', oldRepresentation: REPS[(i + 2) % 3], newRepresentation: REPS[i % 3] });
     await tick(0);
     expect(browser.sent.at(-1)!.beacons).toHaveLength(10);
   });
@@ -371,7 +389,18 @@ describe('transport', () => {
 describe('attachQoeReporter: the page never sees an exception', () => {
   it('survives a player whose every method throws and a fetch that throws synchronously', async () => {
     const hostile = new FakePlayer();
-    for (const m of ['getVersion', 'isDynamic', 'getSource', 'getAutoPlay', 'time', 'getVideoElement', 'getAverageThroughput', 'getCurrentRepresentationForType', 'getRepresentationsByType', 'getDashMetrics'] as const) {
+    for (const m of [
+      'getVersion',
+      'isDynamic',
+      'getSource',
+      'getAutoPlay',
+      'time',
+      'getVideoElement',
+      'getAverageThroughput',
+      'getCurrentRepresentationForType',
+      'getRepresentationsByType',
+      'getDashMetrics',
+    ] as const) {
       (hostile as any)[m] = () => {
         throw new Error(`boom ${m}`);
       };
@@ -385,7 +414,14 @@ describe('attachQoeReporter: the page never sees an exception', () => {
       hostile.fire('playbackStarted');
       hostile.fire('playbackPlaying');
       hostile.fire('playbackWaiting', undefined as any);
-      hostile.fire('qualityChangeRendered', { mediaType: 'video', newRepresentation: { get bitrateInKbit(): number { throw new Error('getter'); } } });
+      hostile.fire('qualityChangeRendered', {
+        mediaType: 'video',
+        newRepresentation: {
+          get bitrateInKbit(): number {
+            throw new Error('getter');
+          },
+        },
+      });
       hostile.fire('error', { error: null });
       hostile.fire('fragmentLoadingCompleted', { request: null });
       h.flush();

@@ -53,10 +53,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const key = (r: { SessionId?: unknown; sessionId?: unknown; Seq?: unknown; seq?: unknown }) => `${r.SessionId ?? r.sessionId}#${r.Seq ?? r.seq}`;
+const key = (r: { SessionId?: unknown; sessionId?: unknown; Seq?: unknown; seq?: unknown }) =>
+  `${r.SessionId ?? r.sessionId}#${r.Seq ?? r.seq}`;
 
 async function landed(): Promise<{ streamed: Set<string>; queued: Set<string>; dead: Set<string> }> {
-  const streamed = new Set(stub.streaming.flatMap((c) => c.text.trimEnd().split('\n').map((l) => key(JSON.parse(l)))));
+  const streamed = new Set(
+    stub.streaming.flatMap((c) =>
+      c.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => key(JSON.parse(l))),
+    ),
+  );
   const queued = new Set<string>();
   const q = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('readyforaggregation');
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('ingest-temp');
@@ -68,10 +76,16 @@ async function landed(): Promise<{ streamed: Set<string>; queued: Set<string>; d
   }
   for (const blobPath of peeked) {
     const name = decodeURIComponent(new URL(blobPath).pathname.split('/').slice(3).join('/'));
-    for (const l of zlib.gunzipSync(await blobs.getBlobClient(name).downloadToBuffer()).toString().trimEnd().split('\n')) queued.add(key(JSON.parse(l)));
+    for (const l of zlib
+      .gunzipSync(await blobs.getBlobClient(name).downloadToBuffer())
+      .toString()
+      .trimEnd()
+      .split('\n'))
+      queued.add(key(JSON.parse(l)));
   }
   const dead = new Set<string>();
-  for await (const b of services.deadLetter.listBatches!()) for (const r of (await b.read()).rows) dead.add(key(r as { SessionId: string; Seq: number }));
+  for await (const b of services.deadLetter.listBatches!())
+    for (const r of (await b.read()).rows) dead.add(key(r as { SessionId: string; Seq: number }));
   return { streamed, queued, dead };
 }
 
@@ -84,7 +98,11 @@ describe('fault injection under load', () => {
     const client = async (id: number) => {
       for (let req = 0; !stop; req++) {
         const records = Array.from({ length: 10 }, (_, i) => validBeacon({ sessionId: `c${id}-r${req}`, seq: i }));
-        const res = await handleBeaconRequest(httpRequest({ body: JSON.stringify(records), headers: { 'content-type': 'application/json' } }), invocationContext(), services);
+        const res = await handleBeaconRequest(
+          httpRequest({ body: JSON.stringify(records), headers: { 'content-type': 'application/json' } }),
+          invocationContext(),
+          services,
+        );
         statuses[res.status!] = (statuses[res.status!] ?? 0) + 1;
         for (const r of records) (res.status === 202 ? acked : refused).add(key(r));
         if (res.status !== 202 && res.status !== 503) throw new Error(`unexpected ${res.status}`);
@@ -95,10 +113,17 @@ describe('fault injection under load', () => {
     const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // Phases end on what happened, not on the clock: a busy machine only makes them slower.
     const until = async (done: () => boolean, what: string) => {
-      for (const start = Date.now(); !done(); await wait(50)) if (Date.now() - start > 30_000) throw new Error(`timed out waiting for ${what}`);
+      for (const start = Date.now(); !done(); await wait(50))
+        if (Date.now() - start > 30_000) throw new Error(`timed out waiting for ${what}`);
     };
     await until(() => acked.size >= 100, 'traffic');
-    stub.streamingFaults.push({ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { hang: true }, { reset: true }, { status: 503 });
+    stub.streamingFaults.push(
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 500 },
+      { hang: true },
+      { reset: true },
+      { status: 503 },
+    );
     await until(() => stub.streamingFaults.length === 0, 'the transient faults to be served');
     // staging storage and the dead-letter container go away while streaming also fails
     await azurite.stop();

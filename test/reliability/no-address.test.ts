@@ -11,10 +11,8 @@ import funcs from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServices, type Services } from '../../src/composition/app.js';
 import { loadConfig } from '../../src/config.js';
-import { parseBlobEvent } from '../../src/intake/blob/event.js';
 import { processWorkItem } from '../../src/intake/blob/intake.js';
 import { handleBeaconRequest, handleCmcdRequest } from '../../src/intake/http/handlers.js';
-import { blobCreatedEvent } from '../../src/local/event-grid.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 import { glob } from '../support/files.js';
 import { httpRequest, validBeacon } from '../support/services.js';
@@ -41,12 +39,18 @@ let services: Services;
 let dir: string;
 let container: ContainerClient;
 const logs: string[] = [];
-const context = () => new InvocationContext({ functionName: 'corpus', logHandler: (_level, ...args) => void logs.push(args.map(String).join(' ')) });
+const context = () =>
+  new InvocationContext({ functionName: 'corpus', logHandler: (_level, ...args) => void logs.push(args.map(String).join(' ')) });
 
 beforeAll(async () => {
   azurite = await startTestAzurite();
   dir = await mkdtemp(path.join(os.tmpdir(), 'no-address-'));
-  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, QOE_DATA_DIR: dir, QOE_DEADLETTER_STORE: 'file', QOE_BATCH_MAX_DELAY_MS: '5' });
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    QOE_DATA_DIR: dir,
+    QOE_DEADLETTER_STORE: 'file',
+    QOE_BATCH_MAX_DELAY_MS: '5',
+  });
   services = await createServices(config, { log: (_level, message) => void logs.push(message) });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('telemetry');
   await container.create();
@@ -69,13 +73,38 @@ function corpus(): Array<{ route: 'beacons' | 'cmcd'; body?: string; headers: Re
     { route: 'beacons', body: JSON.stringify(validBeacon()), headers: { ...json, ...xff('64:ff9b::192.0.2.77') } },
     { route: 'beacons', body: JSON.stringify(validBeacon()), headers: { ...json, ...xff('::ffff:192.0.2.88') } },
     // headers
-    { route: 'beacons', body: JSON.stringify(validBeacon()), headers: { ...json, 'user-agent': 'Mozilla/5.0 (proxy 203.0.113.101)', 'cmcd-session': 'sid="s1",cid="203.0.113.102"' } },
+    {
+      route: 'beacons',
+      body: JSON.stringify(validBeacon()),
+      headers: { ...json, 'user-agent': 'Mozilla/5.0 (proxy 203.0.113.101)', 'cmcd-session': 'sid="s1",cid="203.0.113.102"' },
+    },
     // CMCD body values and request query
-    { route: 'cmcd', body: 'sid="s2",e=ps,sta=p,cid="203.0.113.103",ts=1795428000000', headers: { 'content-type': 'application/cmcd' }, url: 'http://localhost/api/cmcd?CMCD=cdn%3D%22203.0.113.104%22' },
+    {
+      route: 'cmcd',
+      body: 'sid="s2",e=ps,sta=p,cid="203.0.113.103",ts=1795428000000',
+      headers: { 'content-type': 'application/cmcd' },
+      url: 'http://localhost/api/cmcd?CMCD=cdn%3D%22203.0.113.104%22',
+    },
     // Extra, URLs, messages of valid records
-    { route: 'beacons', body: JSON.stringify(validBeacon({ peer: '203.0.113.105', manifestUrl: 'http://203.0.113.106/live/m.mpd', errorMessage: 'connect 203.0.113.107:443 failed', cdnHeaders: { via: '1.1 203.0.113.108' }, cmcd: { nor: '203.0.113.109' } })), headers: json },
+    {
+      route: 'beacons',
+      body: JSON.stringify(
+        validBeacon({
+          peer: '203.0.113.105',
+          manifestUrl: 'http://203.0.113.106/live/m.mpd',
+          errorMessage: 'connect 203.0.113.107:443 failed',
+          cdnHeaders: { via: '1.1 203.0.113.108' },
+          cmcd: { nor: '203.0.113.109' },
+        }),
+      ),
+      headers: json,
+    },
     // rejected records (dead letters): bad schema, bad JSON, bad CMCD, refused request
-    { route: 'beacons', body: JSON.stringify([validBeacon({ event: 'nope', note: '203.0.113.110' }), { sessionId: '203.0.113.111' }]), headers: json },
+    {
+      route: 'beacons',
+      body: JSON.stringify([validBeacon({ event: 'nope', note: '203.0.113.110' }), { sessionId: '203.0.113.111' }]),
+      headers: json,
+    },
     { route: 'beacons', body: '{"sessionId":"203.0.113.112",', headers: json },
     { route: 'beacons', body: '{"a":1}\n{"ip":"203.0.113.113"', headers: { 'content-type': 'application/x-ndjson' } },
     { route: 'cmcd', body: 'br=3200,nor="203.0.113.114"\nthis is not cmcd 203.0.113.115', headers: { 'content-type': 'application/cmcd' } },
@@ -90,7 +119,11 @@ describe('no raw address anywhere', () => {
     try {
       for (const r of corpus()) {
         const handler = r.route === 'cmcd' ? handleCmcdRequest : handleBeaconRequest;
-        const res = await handler(httpRequest({ body: r.body, headers: r.headers, url: r.url ?? `http://localhost/api/${r.route}` }), context(), services);
+        const res = await handler(
+          httpRequest({ body: r.body, headers: r.headers, url: r.url ?? `http://localhost/api/${r.route}` }),
+          context(),
+          services,
+        );
         expect(res.status).toBeLessThan(500);
       }
       // A CDN log: client addresses in c-ip, an address in a URL, a line that is rejected.
@@ -111,7 +144,14 @@ describe('no raw address anywhere', () => {
           deadLetter: services.deadLetter,
           blobs: services.blobs,
           queue: { send: async () => {} },
-          settings: { containers: ['telemetry'], prefixes: [], chunkBytes: 1024, rangeBytes: 1 << 20, maxRecordBytes: 1 << 16, claimMs: 60_000 },
+          settings: {
+            containers: ['telemetry'],
+            prefixes: [],
+            chunkBytes: 1024,
+            rangeBytes: 1 << 20,
+            maxRecordBytes: 1 << 16,
+            claimMs: 60_000,
+          },
         },
       );
       expect(outcome).toMatchObject({ status: 'ingested' });
@@ -123,12 +163,20 @@ describe('no raw address anywhere', () => {
     // Everything written: files (sink, dead letters), checkpoint entities, log lines.
     const written: Array<[string, string]> = [];
     for (const f of await glob(dir, /./)) written.push([path.relative(dir, f), await readFile(f, 'utf8')]);
-    const table = TableClient.fromConnectionString(azurite.connectionString, services.config.blob.checkpointTable, { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(azurite.connectionString, services.config.blob.checkpointTable, {
+      allowInsecureConnection: true,
+    });
     for await (const e of table.listEntities()) written.push([`checkpoint ${String(e.rowKey)}`, JSON.stringify(e)]);
     written.push(['logs', logs.join('\n')]);
 
-    const sinkText = written.filter(([n]) => n.startsWith('sink')).map(([, t]) => t).join('\n');
-    const deadText = written.filter(([n]) => n.startsWith('deadletter')).map(([, t]) => t).join('\n');
+    const sinkText = written
+      .filter(([n]) => n.startsWith('sink'))
+      .map(([, t]) => t)
+      .join('\n');
+    const deadText = written
+      .filter(([n]) => n.startsWith('deadletter'))
+      .map(([, t]) => t)
+      .join('\n');
     // The corpus did reach the outputs (so the scan is not vacuous): prefixes in rows, reasons kept.
     expect(sinkText).toContain('198.51.100.0/24');
     expect(sinkText).toContain('192.0.2.0/24');

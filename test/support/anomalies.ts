@@ -17,7 +17,21 @@ export interface DetectedRow {
 }
 
 /** One stored row as Kusto would hold it, by QoeAnomalies column name. */
-export type StoredRow = Record<'Timestamp' | 'Kpi' | 'Dimension' | 'DimensionValue' | 'Value' | 'Baseline' | 'Score' | 'Direction' | 'Sessions' | 'DetectedAt' | 'AlertKey' | 'Alerted', string>;
+export type StoredRow = Record<
+  | 'Timestamp'
+  | 'Kpi'
+  | 'Dimension'
+  | 'DimensionValue'
+  | 'Value'
+  | 'Baseline'
+  | 'Score'
+  | 'Direction'
+  | 'Sessions'
+  | 'DetectedAt'
+  | 'AlertKey'
+  | 'Alerted',
+  string
+>;
 
 const DETECT_COLUMNS: V1Table['columns'] = [
   { name: 'Timestamp', type: 'datetime' },
@@ -31,7 +45,20 @@ const DETECT_COLUMNS: V1Table['columns'] = [
   { name: 'Sessions', type: 'long' },
 ];
 
-const STORED_COLUMNS = ['Timestamp', 'Kpi', 'Dimension', 'DimensionValue', 'Value', 'Baseline', 'Score', 'Direction', 'Sessions', 'DetectedAt', 'AlertKey', 'Alerted'] as const;
+const STORED_COLUMNS = [
+  'Timestamp',
+  'Kpi',
+  'Dimension',
+  'DimensionValue',
+  'Value',
+  'Baseline',
+  'Score',
+  'Direction',
+  'Sessions',
+  'DetectedAt',
+  'AlertKey',
+  'Alerted',
+] as const;
 
 const INGEST = /^\.ingest inline into table QoeAnomalies with \(format = "csv"\) <\|\n([\s\S]*)$/;
 
@@ -60,7 +87,9 @@ export function serveAnomalies(stub: KustoStub): AnomalyCluster {
       const p = call.properties?.Parameters as { since: string; until: string };
       const lit = (s: string) => Date.parse(/^datetime\((.*)\)$/.exec(s)![1]!);
       const [since, until] = [lit(p.since), lit(p.until)];
-      const keys = cluster.stored.filter((r) => Date.parse(r.Timestamp) >= since && Date.parse(r.Timestamp) < until).map((r) => [r.AlertKey]);
+      const keys = cluster.stored
+        .filter((r) => Date.parse(r.Timestamp) >= since && Date.parse(r.Timestamp) < until)
+        .map((r) => [r.AlertKey]);
       return { columns: [{ name: 'AlertKey', type: 'string' }], rows: [...new Map(keys.map((k) => [k[0], k])).values()] };
     }
     return undefined;

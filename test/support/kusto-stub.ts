@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
+import type { Socket } from 'node:net';
 
 export interface StreamingCall {
   database: string;
@@ -92,7 +93,7 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 export async function startKustoStub(resources?: StorageResources): Promise<KustoStub> {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const stub: KustoStub = {
     url: '',
     streaming: [],
@@ -123,10 +124,16 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
       req.socket.destroy();
       return true;
     }
-    send(res, f.status, f.body ?? { error: { code: 'Stub', message: `stub fault ${f.status}`, '@permanent': f.status < 500 && f.status !== 429 } }, f.headers);
+    send(
+      res,
+      f.status,
+      f.body ?? { error: { code: 'Stub', message: `stub fault ${f.status}`, '@permanent': f.status < 500 && f.status !== 429 } },
+      f.headers,
+    );
     return true;
   };
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- every path answers or destroys the response itself
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub');
     const body = await readBody(req);
@@ -149,11 +156,23 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
           text,
           wireBytes: body.length,
         });
-        return send(res, 200, v1([{ columns: [{ name: 'ConsumedRecordsCount', type: 'long' }], rows: [[text.split('\n').filter(Boolean).length]] }]));
+        return send(
+          res,
+          200,
+          v1([{ columns: [{ name: 'ConsumedRecordsCount', type: 'long' }], rows: [[text.split('\n').filter(Boolean).length]] }]),
+        );
       }
       if (url.pathname === '/v1/rest/mgmt' || url.pathname === '/v2/rest/query') {
-        const { db, csl, properties } = JSON.parse(body.toString('utf8')) as { db: string; csl: string; properties?: string | MgmtCall['properties'] };
-        const call: MgmtCall = { database: db, csl: csl.trim(), properties: typeof properties === 'string' ? JSON.parse(properties) : properties };
+        const { db, csl, properties } = JSON.parse(body.toString('utf8')) as {
+          db: string;
+          csl: string;
+          properties?: string | MgmtCall['properties'];
+        };
+        const call: MgmtCall = {
+          database: db,
+          csl: csl.trim(),
+          properties: typeof properties === 'string' ? JSON.parse(properties) : properties,
+        };
         if (url.pathname === '/v2/rest/query') {
           stub.queries.push(call);
           const table = stub.onQuery?.(call) ?? { columns: [], rows: [] };
@@ -169,7 +188,19 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
             ['TempStorage', resources.container],
             ['IngestionsStatusTable', resources.statusTable ?? resources.queue.replace(/\/[^/?]+\?/, '/ingestionsstatus?')],
           ];
-          return send(res, 200, v1([{ columns: [{ name: 'ResourceTypeName', type: 'string' }, { name: 'StorageRoot', type: 'string' }], rows }]));
+          return send(
+            res,
+            200,
+            v1([
+              {
+                columns: [
+                  { name: 'ResourceTypeName', type: 'string' },
+                  { name: 'StorageRoot', type: 'string' },
+                ],
+                rows,
+              },
+            ]),
+          );
         }
         if (/^\.get kusto identity token/.test(call.csl)) {
           return send(res, 200, v1([{ columns: [{ name: 'AuthorizationContext', type: 'string' }], rows: [['stub-identity-token']] }]));
@@ -195,14 +226,30 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
  * Staging storage for queued ingestion in Azurite: creates the container and queue the stub's
  * `.get ingestion resources` names, with account-SAS URLs as a real cluster hands out.
  */
-export async function azuriteIngestionResources(azurite: { connectionString: string; blobPort: number; queuePort: number }): Promise<StorageResources> {
-  const { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, generateAccountSASQueryParameters, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+export async function azuriteIngestionResources(azurite: {
+  connectionString: string;
+  blobPort: number;
+  queuePort: number;
+}): Promise<StorageResources> {
+  const {
+    AccountSASPermissions,
+    AccountSASResourceTypes,
+    AccountSASServices,
+    BlobServiceClient,
+    generateAccountSASQueryParameters,
+    StorageSharedKeyCredential,
+  } = await import('@azure/storage-blob');
   const { QueueServiceClient } = await import('@azure/storage-queue');
   const { DEV_ACCOUNT, DEV_KEY } = await import('../../src/local/azurite.js');
   await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('ingest-temp').createIfNotExists();
   await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('readyforaggregation').createIfNotExists();
   const sas = generateAccountSASQueryParameters(
-    { expiresOn: new Date(Date.now() + 3600_000), permissions: AccountSASPermissions.parse('racwdlup'), services: AccountSASServices.parse('bq').toString(), resourceTypes: AccountSASResourceTypes.parse('sco').toString() },
+    {
+      expiresOn: new Date(Date.now() + 3600_000),
+      permissions: AccountSASPermissions.parse('racwdlup'),
+      services: AccountSASServices.parse('bq').toString(),
+      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+    },
     new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
   ).toString();
   return {

@@ -34,7 +34,12 @@ export function httpRequest(init: {
   url?: string;
 }): InstanceType<typeof HttpRequest> {
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? { string: init.body } : { bytes: init.body };
-  return new HttpRequest({ method: init.method ?? 'POST', url: init.url ?? 'http://localhost:7071/api/beacons', headers: init.headers ?? {}, body });
+  return new HttpRequest({
+    method: init.method ?? 'POST',
+    url: init.url ?? 'http://localhost:7071/api/beacons',
+    headers: init.headers ?? {},
+    body,
+  });
 }
 
 export function invocationContext(functionName = 'beacons'): InstanceType<typeof InvocationContext> {

@@ -1,7 +1,20 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createOnce, storageAccess, type StorageAccess } from '../../storage.js';
 import type { Batch } from '../sink.js';
-import { batchDocument, DEFAULT_REJECTED_ENTRY_BYTES, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import {
+  batchDocument,
+  DEFAULT_REJECTED_ENTRY_BYTES,
+  parseBatchDocument,
+  pendingDocument,
+  pendingName,
+  PENDING_ID,
+  rejectedDocument,
+  type DeadLetterBatch,
+  type DeadLetterDocument,
+  type DeadLetterStore,
+  type RejectedEntry,
+  type StoredBatch,
+} from './store.js';
 
 /** Dead letters as blobs in one container (Azurite locally); the container is created on first use. */
 export class BlobDeadLetterStore implements DeadLetterStore {

@@ -1,7 +1,20 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch } from '../sink.js';
-import { batchDocument, DEFAULT_REJECTED_ENTRY_BYTES, parseBatchDocument, pendingDocument, pendingName, PENDING_ID, rejectedDocument, type DeadLetterBatch, type DeadLetterDocument, type DeadLetterStore, type RejectedEntry, type StoredBatch } from './store.js';
+import {
+  batchDocument,
+  DEFAULT_REJECTED_ENTRY_BYTES,
+  parseBatchDocument,
+  pendingDocument,
+  pendingName,
+  PENDING_ID,
+  rejectedDocument,
+  type DeadLetterBatch,
+  type DeadLetterDocument,
+  type DeadLetterStore,
+  type RejectedEntry,
+  type StoredBatch,
+} from './store.js';
 
 /** Writes a file and fsyncs it before resolving: what is acknowledged must survive a power cut. */
 async function writeDurably(file: string, body: string): Promise<void> {

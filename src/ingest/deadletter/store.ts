@@ -74,7 +74,8 @@ export interface DeadLetterBatch {
 
 export function parseBatchDocument(text: string): DeadLetterBatch {
   const doc = JSON.parse(text) as Partial<DeadLetterBatch> & { kind?: string };
-  if (doc.kind !== 'batch' || typeof doc.table !== 'string' || !Array.isArray(doc.rows)) throw new Error('not a dead-lettered batch document');
+  if (doc.kind !== 'batch' || typeof doc.table !== 'string' || !Array.isArray(doc.rows))
+    throw new Error('not a dead-lettered batch document');
   return doc as DeadLetterBatch;
 }
 
@@ -108,7 +109,12 @@ const boundedError = (e: string) => scrubAddresses(e.length > MAX_ERROR_CHARS ? 
  */
 function recordJson(r: RejectedRecord, overBudget: boolean): string {
   const head = { index: r.index, ...(r.line !== undefined && { line: r.line }) };
-  if (overBudget) return JSON.stringify({ ...head, errors: r.errors.slice(0, 1).map((e) => boundedError(e.slice(0, 200))), dropped: 'dead-letter budget reached' });
+  if (overBudget)
+    return JSON.stringify({
+      ...head,
+      errors: r.errors.slice(0, 1).map((e) => boundedError(e.slice(0, 200))),
+      dropped: 'dead-letter budget reached',
+    });
   const errors = JSON.stringify(r.errors.slice(0, MAX_ERRORS).map(boundedError));
   const start = `${JSON.stringify(head).slice(0, -1)},"errors":${errors}`;
   if (r.record !== undefined) {

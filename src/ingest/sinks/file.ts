@@ -40,7 +40,10 @@ export class FileSink implements Sink {
   fileFor(table: string, at: Date): string {
     const windowMs = this.windowSeconds * 1000;
     const start = new Date(Math.floor(at.getTime() / windowMs) * windowMs);
-    const stamp = start.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = start
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     return path.join(this.dir, table, `${table}-${stamp}.ndjson`);
   }
 

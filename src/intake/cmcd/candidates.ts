@@ -46,7 +46,12 @@ export function cmcdCandidates(text: string, opts: CmcdBodyOptions = {}): Candid
       continue;
     }
     if (line.length > MAX_CMCD_LINE_CHARS) {
-      out.push({ index, error: `line ${lineNo}: longer than ${MAX_CMCD_LINE_CHARS} characters (not decoded)`, raw: boundedRaw(line), line: lineNo });
+      out.push({
+        index,
+        error: `line ${lineNo}: longer than ${MAX_CMCD_LINE_CHARS} characters (not decoded)`,
+        raw: boundedRaw(line),
+        line: lineNo,
+      });
       continue;
     }
     const r = cmcdRecordFromLine(line, { ...opts, requestCmcd });
@@ -79,4 +84,3 @@ export function candidatesWithCmcd(candidates: Candidate[], requestCmcd: Request
     }
   });
 }
-

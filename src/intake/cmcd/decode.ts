@@ -106,4 +106,3 @@ export function cmcdFromRequest(header: (name: string) => string | null | undefi
     return { error: errorMessage(err) };
   }
 }
-

@@ -45,7 +45,6 @@ const MAX_STARTUP_MS = 3_600_000; // an hour
 const MAX_STALL_MS = 86_400_000;
 const MAX_RESPONSE_MS = 600_000; // ttfb, ttfbb, ttlb: ten minutes; dash.js 5.2 sends an epoch-like ttfb in `rr`
 
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
@@ -153,7 +152,8 @@ function deriveFields(k: CmcdKeys, d: Derived): void {
   d.set('throughputKbps', d.bounded('mtp', videoValue(k.mtp, undefined), MAX_KBPS));
   // msd is the time from starting to playing: a report still starting (or preloading) cannot know
   // it. dash.js 5.2.1 sends msd=1 on its `sta=s` report; that is not a startup time.
-  if (k.msd !== undefined && (k.sta === 's' || k.sta === 'd')) (d.warnings ??= []).push(`msd=${String(k.msd)} reported while sta=${k.sta}; not a startup time`);
+  if (k.msd !== undefined && (k.sta === 's' || k.sta === 'd'))
+    (d.warnings ??= []).push(`msd=${String(k.msd)} reported while sta=${k.sta}; not a startup time`);
   else d.set('startupMs', d.bounded('msd', numberOf(k.msd), MAX_STARTUP_MS));
   d.set('stallMs', d.bounded('bsd', sumOf(k.bsd), MAX_STALL_MS));
   d.set('droppedFrames', d.bounded('dfa', numberOf(k.dfa), Number.MAX_SAFE_INTEGER, true));
@@ -199,7 +199,10 @@ export function cmcdToBeacon(keys: CmcdKeys, opts: CmcdMapOptions = {}): CmcdRec
   record.cmcd = keys;
   if (opts.beacon) Object.assign(record, opts.beacon);
   if (record.sessionId === undefined) {
-    return { error: 'sid: missing (or not a string); a CMCD report needs a session id (dash.js: list "sid" in the reporting target\'s enabledKeys)' };
+    return {
+      error:
+        'sid: missing (or not a string); a CMCD report needs a session id (dash.js: list "sid" in the reporting target\'s enabledKeys)',
+    };
   }
   return { value: record };
 }
@@ -263,4 +266,3 @@ export function withCmcd(beacon: unknown, requestCmcd?: CmcdKeys): unknown {
   if (d.warnings && out.cmcdWarnings === undefined) out.cmcdWarnings = d.warnings;
   return out;
 }
-

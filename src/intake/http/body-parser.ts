@@ -31,7 +31,11 @@ export function formatFor(contentType: string | null | undefined): BodyFormat {
   const type = mediaType(contentType);
   if (type === '') return 'sniff';
   const format = FORMATS[type];
-  if (!format) throw new IntakeError(415, `unsupported Content-Type "${type}"; send application/json, application/x-ndjson, text/plain or application/cmcd`);
+  if (!format)
+    throw new IntakeError(
+      415,
+      `unsupported Content-Type "${type}"; send application/json, application/x-ndjson, text/plain or application/cmcd`,
+    );
   return format;
 }
 

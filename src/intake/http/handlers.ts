@@ -62,7 +62,10 @@ const CMCD: Route = {
   formatFor(contentType) {
     const type = mediaType(contentType);
     if (type === '' || type === 'text/plain' || CMCD_MEDIA_TYPES.includes(type)) return 'cmcd';
-    throw new IntakeError(415, `unsupported Content-Type "${type}"; send ${CMCD_MEDIA_TYPES.join(', ')} or text/plain (JSON beacons go to /api/beacons)`);
+    throw new IntakeError(
+      415,
+      `unsupported Content-Type "${type}"; send ${CMCD_MEDIA_TYPES.join(', ')} or text/plain (JSON beacons go to /api/beacons)`,
+    );
   },
   answer(result, headers) {
     if (result.rejected.length === 0) return { status: 204, headers: { ...headers, 'Cache-Control': 'no-store' } };
@@ -78,7 +81,12 @@ export function handleCmcdRequest(request: HttpRequest, context: InvocationConte
   return handleIntake(request, context, deps, CMCD);
 }
 
-async function handleIntake(request: HttpRequest, context: InvocationContext, deps: HttpIntakeDeps, route: Route): Promise<HttpResponseInit> {
+async function handleIntake(
+  request: HttpRequest,
+  context: InvocationContext,
+  deps: HttpIntakeDeps,
+  route: Route,
+): Promise<HttpResponseInit> {
   const { config } = deps;
   const cors = corsFor(config);
   const origin = request.headers.get('origin');
@@ -99,7 +107,12 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
     const format = route.formatFor(request.headers.get('content-type'));
     if (format === 'cmcd') source = 'cmcd';
     const body = await readCapped(request.body, config.http.maxBodyBytes);
-    const decoded = await decodeContent(body, request.headers.get('content-encoding'), config.http.maxDecodedBytes, config.http.maxDecodeRatio);
+    const decoded = await decodeContent(
+      body,
+      request.headers.get('content-encoding'),
+      config.http.maxDecodedBytes,
+      config.http.maxDecodeRatio,
+    );
     text = bytesToText(decoded);
     const requestCmcd = cmcdFromRequest((n) => request.headers.get(n), request.query);
     const candidates = toCandidates(text, format, requestCmcd, receivedAt, config.http.maxRecordsPerRequest);
@@ -124,7 +137,11 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
     }
     if (err instanceof NotDurableError) {
       context.warn(scrubAddresses(`${route.name}: not durable, answering 503: ${err.message}`));
-      return json(503, { error: 'temporarily unable to store the records; retry later' }, { ...headers, 'Retry-After': String(config.http.retryAfterSeconds) });
+      return json(
+        503,
+        { error: 'temporarily unable to store the records; retry later' },
+        { ...headers, 'Retry-After': String(config.http.retryAfterSeconds) },
+      );
     }
     throw err;
   }
@@ -136,7 +153,13 @@ async function handleIntake(request: HttpRequest, context: InvocationContext, de
  * request's CMCD goes under every record: under each CMCD line's keys, into each JSON beacon's
  * `cmcd` (the record's own values win).
  */
-function toCandidates(text: string, format: BodyFormat, requestCmcd: RequestCmcd | null, receivedAt: Date, maxRecords: number): Candidate[] {
+function toCandidates(
+  text: string,
+  format: BodyFormat,
+  requestCmcd: RequestCmcd | null,
+  receivedAt: Date,
+  maxRecords: number,
+): Candidate[] {
   const fallbackTs = receivedAt.getTime();
   if (requestCmcd && text.trim() === '') return [cmcdRequestCandidate(requestCmcd, { fallbackTs })];
   if (format === 'cmcd') return parseRecords(text, format, { requestCmcd, fallbackTs }, maxRecords);
@@ -167,7 +190,11 @@ async function refuse(
     });
   } catch (dlErr) {
     context.warn(scrubAddresses(`${route.name}: could not keep a record of a refused request, answering 503: ${errorMessage(dlErr)}`));
-    return json(503, { error: 'temporarily unable to keep a record of the refused request; retry later' }, { ...headers, 'Retry-After': String(deps.config.http.retryAfterSeconds) });
+    return json(
+      503,
+      { error: 'temporarily unable to keep a record of the refused request; retry later' },
+      { ...headers, 'Retry-After': String(deps.config.http.retryAfterSeconds) },
+    );
   }
   return json(err.status, { error: err.message, accepted: 0, rejected: [{ index: 0, errors: [err.message] }] }, headers);
 }

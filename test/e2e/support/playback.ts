@@ -64,7 +64,9 @@ async function waitFor(page: Page, what: string, fn: () => boolean, timeout: num
   try {
     await page.waitForFunction(fn, undefined, { timeout, polling: 100 });
   } catch (err) {
-    const state = await page.evaluate(() => ({ events: window.e2e?.events.slice(-15), t: (document.getElementById('video') as HTMLVideoElement)?.currentTime })).catch(() => null);
+    const state = await page
+      .evaluate(() => ({ events: window.e2e?.events.slice(-15), t: (document.getElementById('video') as HTMLVideoElement)?.currentTime }))
+      .catch(() => null);
     throw new Error(`timed out waiting for ${what}: ${(err as Error).message.split('\n')[0]}\nlast page state: ${JSON.stringify(state)}`);
   }
 }
@@ -98,24 +100,37 @@ export async function playSession(context: BrowserContext, pageUrl: string, conf
     const waitingBefore = await page.evaluate(() => window.e2e.waiting);
     await cdp.send('Network.emulateNetworkConditions', SLOW);
     const from = await pageNow(page);
-    await page.waitForFunction((n) => window.e2e.waiting > n, waitingBefore, { timeout: 40_000, polling: 100 }).catch(async () => {
-      throw new Error(`no stall within 40 s of throttling; events: ${JSON.stringify(await page.evaluate(() => window.e2e.events.slice(-20)))}`);
-    });
+    await page
+      .waitForFunction((n) => window.e2e.waiting > n, waitingBefore, { timeout: 40_000, polling: 100 })
+      .catch(async () => {
+        throw new Error(
+          `no stall within 40 s of throttling; events: ${JSON.stringify(await page.evaluate(() => window.e2e.events.slice(-20)))}`,
+        );
+      });
     await page.waitForTimeout(1500); // a stall of a second and a half
     await cdp.send('Network.emulateNetworkConditions', FAST);
     throttle = { from, to: await pageNow(page) };
     await waitFor(page, 'the end of the stream', () => window.e2e.ended, 90_000);
   } else if (scenario === 'interact') {
-    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 3, undefined, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 3, undefined, {
+      timeout: 30_000,
+      polling: 100,
+    });
     await page.evaluate(() => window.player.pause());
     await page.waitForTimeout(1500);
     await page.evaluate(() => window.player.play());
     const at = await playhead(page);
-    await page.waitForFunction((t) => (document.getElementById('video') as HTMLVideoElement).currentTime > t + 1, at, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction((t) => (document.getElementById('video') as HTMLVideoElement).currentTime > t + 1, at, {
+      timeout: 30_000,
+      polling: 100,
+    });
     await page.evaluate(() => window.player.seek(22));
     await waitFor(page, 'the end of the stream', () => window.e2e.ended, 60_000);
   } else {
-    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 4, undefined, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 4, undefined, {
+      timeout: 30_000,
+      polling: 100,
+    });
   }
 
   const state = await page.evaluate(() => ({ events: window.e2e.events, counts: window.e2e.counts }));
@@ -136,6 +151,9 @@ export async function eventually<T>(fn: () => Promise<T> | T, ok: (v: T) => bool
 
 /** A compact, readable summary of the dash.js events of a run (for the log). */
 export function summarize(run: PlaybackRun): string {
-  const seq = run.dashEvents.map((e) => `${(e.t / 1000).toFixed(1)}s ${e.name}${e.mediaType ? `(${e.mediaType}${e.height ? ` ${e.from ?? '-'} -> ${e.height}p` : ''})` : ''}${e.error ? ` ${e.error}` : ''}`);
+  const seq = run.dashEvents.map(
+    (e) =>
+      `${(e.t / 1000).toFixed(1)}s ${e.name}${e.mediaType ? `(${e.mediaType}${e.height ? ` ${e.from ?? '-'} -> ${e.height}p` : ''})` : ''}${e.error ? ` ${e.error}` : ''}`,
+  );
   return `${seq.join('\n')}\ncounts: ${JSON.stringify(run.counts)}`;
 }

@@ -82,7 +82,9 @@ export function startMediaServer(opts: { streamDir: string; reporterDir: string 
       const url = new URL(req.url ?? '/', 'http://x');
       const p = url.pathname;
       if (p === '/player.html' || p === '/player-module.html') {
-        res.writeHead(200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-store' }).end(pageHtml(p === '/player.html' ? 'script' : 'module'));
+        res
+          .writeHead(200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-store' })
+          .end(pageHtml(p === '/player.html' ? 'script' : 'module'));
       } else if (p.startsWith('/stream/')) {
         const cors = {
           'Access-Control-Allow-Origin': '*',
@@ -164,7 +166,9 @@ export async function startBeaconRecorder(): Promise<BeaconRecorder> {
         body,
         beacons,
       });
-      res.writeHead(status, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify({ accepted: status < 300 ? beacons.length : 0, rejected: [] }));
+      res
+        .writeHead(status, { ...cors, 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ accepted: status < 300 ? beacons.length : 0, rejected: [] }));
     });
   });
   const running = await listen(server);

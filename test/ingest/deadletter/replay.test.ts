@@ -45,7 +45,9 @@ async function count(store: DeadLetterStore): Promise<number> {
 for (const kind of ['file', 'blob'] as const) {
   describe(`deadletter:replay from the ${kind} store`, () => {
     const store = (): DeadLetterStore =>
-      kind === 'file' ? new FileDeadLetterStore(path.join(dir, kind)) : BlobDeadLetterStore.fromConnectionString(azurite.connectionString, 'replay-test');
+      kind === 'file'
+        ? new FileDeadLetterStore(path.join(dir, kind))
+        : BlobDeadLetterStore.fromConnectionString(azurite.connectionString, 'replay-test');
 
     it('dry run lists and keeps; replay ingests verbatim and removes only what the sink took', async () => {
       const s = store();
@@ -80,7 +82,12 @@ for (const kind of ['file', 'blob'] as const) {
       await s.writeFailedBatch(batch('untagged', 1), 'sink down');
       const sink = new RecordingSink();
       await replayDeadLetters({ store: s, sink });
-      expect(sink.written.map((b) => [JSON.parse(b.rows[0]!).SessionId, b.tag])).toEqual(expect.arrayContaining([['tagged', 'blob-feed'], ['untagged', undefined]]));
+      expect(sink.written.map((b) => [JSON.parse(b.rows[0]!).SessionId, b.tag])).toEqual(
+        expect.arrayContaining([
+          ['tagged', 'blob-feed'],
+          ['untagged', undefined],
+        ]),
+      );
     });
   });
 }

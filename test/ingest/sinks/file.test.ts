@@ -38,7 +38,10 @@ describe('FileSink', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'filesink-'));
     const sink = new FileSink(dir, 3600);
     const batches = Array.from({ length: 50 }, (_, i) =>
-      batch('T', Array.from({ length: 200 }, (_, j) => JSON.stringify({ i, j, pad: 'p'.repeat(100) }))),
+      batch(
+        'T',
+        Array.from({ length: 200 }, (_, j) => JSON.stringify({ i, j, pad: 'p'.repeat(100) })),
+      ),
     );
     await Promise.all(batches.map((b) => sink.write(b)));
     const [file] = await readdir(path.join(dir, 'T'));
@@ -67,7 +70,11 @@ describe('FileSink', () => {
     await restarted.write(tagged('weird/tag: with spaces', ['{"a":4}']));
     const files = (await readdir(path.join(dir, 'QoeEvents'))).sort();
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(files.slice(0, 3)).toEqual(['QoeEvents-20261123T100000Z-blob-aaa.ndjson', 'QoeEvents-20261123T100000Z.ndjson', 'QoeEvents-20261123T100500Z-blob-bbb.ndjson']);
+    expect(files.slice(0, 3)).toEqual([
+      'QoeEvents-20261123T100000Z-blob-aaa.ndjson',
+      'QoeEvents-20261123T100000Z.ndjson',
+      'QoeEvents-20261123T100500Z-blob-bbb.ndjson',
+    ]);
     const all = (await Promise.all(files.map((f) => readFile(path.join(dir, 'QoeEvents', f), 'utf8')))).join('');
     expect(all.trimEnd().split('\n').sort()).toEqual(['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"h":1}']);
   });

@@ -28,7 +28,8 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-const rowsOf = (n: number, from = 0) => Array.from({ length: n }, (_, i) => JSON.stringify({ SessionId: 's', Seq: from + i, EventType: 'heartbeat' }));
+const rowsOf = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ SessionId: 's', Seq: from + i, EventType: 'heartbeat' }));
 
 async function drainQueue(): Promise<Array<Record<string, any>>> {
   const q = queues.getQueueClient('readyforaggregation');
@@ -51,24 +52,48 @@ async function blobRows(blobPath: string): Promise<string[]> {
 
 describe('KustoSink queued mode against the stub + Azurite', () => {
   it('uploads the gzip batch to the staging container and enqueues the ingestion message', async () => {
-    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'queued', mappingFor: (t) => `${t}_json`, accessToken: 'test-token' });
+    const sink = new KustoSink({
+      clusterUri: stub.url,
+      ingestUri: stub.url,
+      database: 'qoe',
+      mode: 'queued',
+      mappingFor: (t) => `${t}_json`,
+      accessToken: 'test-token',
+    });
     const rows = rowsOf(3);
     const batch: Batch = { id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date() };
     await sink.write(batch);
     const [message, ...more] = await drainQueue();
     expect(more).toEqual([]);
     expect(message).toMatchObject({ DatabaseName: 'qoe', TableName: 'QoeEvents', RetainBlobOnSuccess: true });
-    expect(message!.AdditionalProperties).toMatchObject({ format: 'json', ingestionMappingReference: 'QoeEvents_json', authorizationContext: 'stub-identity-token' });
+    expect(message!.AdditionalProperties).toMatchObject({
+      format: 'json',
+      ingestionMappingReference: 'QoeEvents_json',
+      authorizationContext: 'stub-identity-token',
+    });
     expect(await blobRows(message!.BlobPath)).toEqual(rows);
     expect(stub.mgmt.map((c) => c.csl)).toEqual(expect.arrayContaining(['.get ingestion resources', '.get kusto identity token']));
     await sink.close();
   });
 
   it('managed streaming falls back to the queue when streaming is throttled, and every acknowledged row lands once', async () => {
-    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't', timeoutMs: 1000 });
+    const sink = new KustoSink({
+      clusterUri: stub.url,
+      ingestUri: stub.url,
+      database: 'qoe',
+      mode: 'managed-streaming',
+      mappingFor: (t) => `${t}_json`,
+      accessToken: 't',
+      timeoutMs: 1000,
+    });
     const deadLetters: Batch[] = [];
     const dl: DeadLetterStore = { name: 'mem', writeRejected: async () => {}, writeFailedBatch: async (b) => void deadLetters.push(b) };
-    const batcher = new GroupCommitBatcher(sink, dl, { maxRecords: 50, maxBytes: 1 << 20, maxDelayMs: 5, retry: { maxAttempts: 4, baseMs: 5, maxMs: 20 } });
+    const batcher = new GroupCommitBatcher(sink, dl, {
+      maxRecords: 50,
+      maxBytes: 1 << 20,
+      maxDelayMs: 5,
+      retry: { maxAttempts: 4, baseMs: 5, maxMs: 20 },
+    });
     stub.streaming.length = 0;
     // 500, a hang past the timeout, a reset; then a permanent 400 (throttling: next test)
     stub.streamingFaults.push({ status: 500 }, { hang: true }, { reset: true }, { status: 400 });
@@ -96,15 +121,47 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
 
   it('streaming off, a table configuration or throttling sends the table queued for a while; other tables still stream', async () => {
     for (const [fault, code] of [
-      [{ status: 400, body: { error: { code: 'BadRequest_StreamingIngestionPolicyNotEnabled', message: 'Streaming ingestion policy is not enabled for the table', '@permanent': true } } }, 'streaming-off'],
-      [{ status: 400, body: { error: { code: 'UpdatePolicyIncompatible', message: 'update policy prevents streaming', '@permanent': true } } }, 'table-config'],
+      [
+        {
+          status: 400,
+          body: {
+            error: {
+              code: 'BadRequest_StreamingIngestionPolicyNotEnabled',
+              message: 'Streaming ingestion policy is not enabled for the table',
+              '@permanent': true,
+            },
+          },
+        },
+        'streaming-off',
+      ],
+      [
+        {
+          status: 400,
+          body: { error: { code: 'UpdatePolicyIncompatible', message: 'update policy prevents streaming', '@permanent': true } },
+        },
+        'table-config',
+      ],
       [{ status: 429 }, 'throttled'],
     ] as const) {
       const fallbacks: string[] = [];
-      const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't', onFallback: (r) => fallbacks.push(r) });
+      const sink = new KustoSink({
+        clusterUri: stub.url,
+        ingestUri: stub.url,
+        database: 'qoe',
+        mode: 'managed-streaming',
+        mappingFor: (t) => `${t}_json`,
+        accessToken: 't',
+        onFallback: (r) => fallbacks.push(r),
+      });
       stub.streaming.length = 0;
       stub.streamingFaults.push(fault);
-      const batch = (table: string, from: number): Batch => ({ id: crypto.randomUUID(), table, rows: rowsOf(2, from), bytes: 60, createdAt: new Date() });
+      const batch = (table: string, from: number): Batch => ({
+        id: crypto.randomUUID(),
+        table,
+        rows: rowsOf(2, from),
+        bytes: 60,
+        createdAt: new Date(),
+      });
       await sink.write(batch('QoeEvents', 0)); // refused by streaming, taken by the queue
       await sink.write(batch('QoeEvents', 2)); // straight to the queue: no second streaming attempt
       await sink.write(batch('OtherTable', 4)); // another table streams
@@ -117,7 +174,14 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
   });
 
   it('a request too large for streaming (413) goes queued once; the next batch streams again', async () => {
-    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't' });
+    const sink = new KustoSink({
+      clusterUri: stub.url,
+      ingestUri: stub.url,
+      database: 'qoe',
+      mode: 'managed-streaming',
+      mappingFor: (t) => `${t}_json`,
+      accessToken: 't',
+    });
     stub.streaming.length = 0;
     stub.streamingFaults.push({ status: 413 });
     await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows: rowsOf(2), bytes: 60, createdAt: new Date() });
@@ -128,14 +192,26 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
   });
 
   it('sends a tagged batch (a blob chunk) queued, also in managed-streaming mode, with ingest-by tag and ingestIfNotExists', async () => {
-    const sink = new KustoSink({ clusterUri: stub.url, ingestUri: stub.url, database: 'qoe', mode: 'managed-streaming', mappingFor: (t) => `${t}_json`, accessToken: 't' });
+    const sink = new KustoSink({
+      clusterUri: stub.url,
+      ingestUri: stub.url,
+      database: 'qoe',
+      mode: 'managed-streaming',
+      mappingFor: (t) => `${t}_json`,
+      accessToken: 't',
+    });
     stub.streaming.length = 0;
     const rows = rowsOf(4);
     await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date(), tag: 'blob-0123abcd' });
     expect(stub.streaming).toHaveLength(0); // streaming ingestion would drop the tag
     const [message, ...more] = await drainQueue();
     expect(more).toEqual([]);
-    expect(message!.AdditionalProperties).toMatchObject({ tags: JSON.stringify(['ingest-by:blob-0123abcd']), ingestIfNotExists: JSON.stringify(['blob-0123abcd']), format: 'json', ingestionMappingReference: 'QoeEvents_json' });
+    expect(message!.AdditionalProperties).toMatchObject({
+      tags: JSON.stringify(['ingest-by:blob-0123abcd']),
+      ingestIfNotExists: JSON.stringify(['blob-0123abcd']),
+      format: 'json',
+      ingestionMappingReference: 'QoeEvents_json',
+    });
     expect(await blobRows(message!.BlobPath)).toEqual(rows);
     // untagged batches still stream
     await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date() });

@@ -43,14 +43,28 @@ describe('KustoSink (managed streaming, real SDK against a loopback stub)', () =
     await sink(stub).write(batch(rows));
     expect(stub.streaming).toHaveLength(1);
     const call = stub.streaming[0]!;
-    expect(call).toMatchObject({ database: 'qoe', table: 'QoeEvents', streamFormat: 'json', mappingName: 'QoeEvents_json', contentEncoding: 'gzip' });
+    expect(call).toMatchObject({
+      database: 'qoe',
+      table: 'QoeEvents',
+      streamFormat: 'json',
+      mappingName: 'QoeEvents_json',
+      contentEncoding: 'gzip',
+    });
     expect(call.authorization).toBe('Bearer test-token');
-    expect(call.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(rows);
+    expect(
+      call.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(rows);
   });
 
   it('turns a 400 into a PermanentError without falling back to queued', async () => {
     stub = await startKustoStub();
-    stub.streamingFaults.push({ status: 400, body: { error: { code: 'BadRequest', message: "Mapping reference 'QoeEvents_json' wasn't found" } } });
+    stub.streamingFaults.push({
+      status: 400,
+      body: { error: { code: 'BadRequest', message: "Mapping reference 'QoeEvents_json' wasn't found" } },
+    });
     const fallbacks: string[] = [];
     const err = await sink(stub, { onFallback: (r) => fallbacks.push(r) })
       .write(batch([{ a: 1 }]))
@@ -86,7 +100,9 @@ describe('error categories against the stub (real SDK)', () => {
     expect(stub.streaming).toHaveLength(1);
     stub.streamingFaults.push(...Array.from({ length: 20 }, () => ({ status: 403 })));
     const started = Date.now();
-    const err = await sink(stub, { authGraceMs: 1500 }).write(batch([{ a: 2 }])).catch((e: unknown) => e);
+    const err = await sink(stub, { authGraceMs: 1500 })
+      .write(batch([{ a: 2 }]))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toMatch(/403.*authorization grace period/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
@@ -98,7 +114,9 @@ describe('error categories against the stub (real SDK)', () => {
     stub.streamingFaults.push({ hang: true });
     stub.mgmtFaults.push({ status: 503 });
     const fallbacks: string[] = [];
-    const err = await sink(stub, { timeoutMs: 300, onFallback: (r) => fallbacks.push(r) }).write(batch([{ a: 1 }])).catch((e: unknown) => e);
+    const err = await sink(stub, { timeoutMs: 300, onFallback: (r) => fallbacks.push(r) })
+      .write(batch([{ a: 1 }]))
+      .catch((e: unknown) => e);
     expect(fallbacks[0]).toMatch(/aborted after 300 ms/);
     expect(stub.hangsClosed).toBe(1); // the request is gone, so it cannot commit after the fallback
     expect(err).not.toBeInstanceOf(PermanentError);
@@ -121,7 +139,10 @@ describe('error categories against the stub (real SDK)', () => {
     ] as const) {
       stub.streamingFaults.push({ status, body: { error: { code, message: `${code} happened`, '@permanent': status < 500 } } });
       const err = await new StreamingIngestClient(connectionFor(stub.url, 't'))
-        .ingestFromStream(Readable.from([Buffer.from('{}\n')]), new IngestionProperties({ database: 'qoe', table: 'T', format: DataFormat.JSON }))
+        .ingestFromStream(
+          Readable.from([Buffer.from('{}\n')]),
+          new IngestionProperties({ database: 'qoe', table: 'T', format: DataFormat.JSON }),
+        )
         .catch((e: unknown) => e);
       expect([code, categorize(err).category]).toEqual([code, category]);
     }
@@ -143,6 +164,8 @@ describe('classifyKustoError', () => {
     const s = sanitize('PUT https://acc.blob.core.windows.net/c/b?sv=2024&sig=SECRETSIG&se=2030 failed; Authorization: Bearer eyJabc.def');
     expect(s).not.toContain('SECRETSIG');
     expect(s).not.toContain('eyJabc');
-    expect(sanitize('connect failed: DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net')).not.toContain('c2VjcmV0a2V5');
+    expect(
+      sanitize('connect failed: DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net'),
+    ).not.toContain('c2VjcmV0a2V5');
   });
 });

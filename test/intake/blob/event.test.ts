@@ -159,7 +159,8 @@ describe('BlobCreated events', () => {
       kind: 'blob-created',
       blob: {
         id: '9aeb0fdf-c01e-0131-0922-9eb54906e209',
-        topic: '/subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/Microsoft.Storage/storageAccounts/{storage-account}',
+        topic:
+          '/subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/Microsoft.Storage/storageAccounts/{storage-account}',
         url: 'https://gridtesting.blob.core.windows.net/testcontainer/{new-file}',
         eTag: '0x8D76C39E4407333',
         container: '{storage-container}',

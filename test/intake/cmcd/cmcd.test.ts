@@ -31,17 +31,52 @@ const SVTA_STRING_REQUEST =
   'ab=(2500),bg,bl=(5000),br=(200),bs,bsd=(2000),cdn="cdn-provider",cid="content-id",com.example-exists,com.example-hello="world",com.example-quote="\\"Quote\\"",com.example-testing=1234,com.example-token=s,cs="123456",d=325,dfa=5,dl=10000,ec=("ERR001" "ERR002"),lab=(200),lb=(100),ltc=1500,msd=2500,mtp=(10000),nor=("../testing/3.m4v"),ot=m,pb=(1000),pt=45000,rtp=8000,sf=d,sid="session-id",sn=1,st=v,sta=p,su,tab=(3000),tb=(5000),tbl=(8000),tpb=(4000),v=2';
 // [SVTA] libs/cmcd/test/data/CMCD_OUTPUT_REQUEST.ts (what decodeCmcd returns for the string above)
 const SVTA_OUTPUT_REQUEST = {
-  ab: [2500], bg: true, bl: [5000], br: [200], bs: true, bsd: [2000], cdn: 'cdn-provider', cid: 'content-id',
-  'com.example-exists': true, 'com.example-hello': 'world', 'com.example-quote': '"Quote"', 'com.example-testing': 1234,
-  'com.example-token': 's', cs: '123456', d: 325, dfa: 5, dl: 10000, ec: ['ERR001', 'ERR002'], lab: [200], lb: [100],
-  ltc: 1500, msd: 2500, mtp: [10000], nor: ['../testing/3.m4v'], ot: 'm', pb: [1000], pt: 45000, rtp: 8000, sf: 'd',
-  sid: 'session-id', sn: 1, st: 'v', sta: 'p', su: true, tab: [3000], tb: [5000], tbl: [8000], tpb: [4000], v: 2,
+  ab: [2500],
+  bg: true,
+  bl: [5000],
+  br: [200],
+  bs: true,
+  bsd: [2000],
+  cdn: 'cdn-provider',
+  cid: 'content-id',
+  'com.example-exists': true,
+  'com.example-hello': 'world',
+  'com.example-quote': '"Quote"',
+  'com.example-testing': 1234,
+  'com.example-token': 's',
+  cs: '123456',
+  d: 325,
+  dfa: 5,
+  dl: 10000,
+  ec: ['ERR001', 'ERR002'],
+  lab: [200],
+  lb: [100],
+  ltc: 1500,
+  msd: 2500,
+  mtp: [10000],
+  nor: ['../testing/3.m4v'],
+  ot: 'm',
+  pb: [1000],
+  pt: 45000,
+  rtp: 8000,
+  sf: 'd',
+  sid: 'session-id',
+  sn: 1,
+  st: 'v',
+  sta: 'p',
+  su: true,
+  tab: [3000],
+  tb: [5000],
+  tbl: [8000],
+  tpb: [4000],
+  v: 2,
 };
 // [SVTA] libs/cmcd/test/data/CMCD_HEADERS.ts: the same keys sharded into the four headers
 const SVTA_HEADERS: Record<string, string> = {
   'CMCD-Object': 'ab=(2500),br=(200),com.example-hello="world",d=325,lab=(200),lb=(100),ot=m,tab=(3000),tb=(5000),tpb=(4000)',
   'CMCD-Status': 'bg,bs,bsd=(2000),cdn="cdn-provider",com.example-exists,ec=("ERR001" "ERR002"),pt=45000,rtp=8000',
-  'CMCD-Request': 'bl=(5000),com.example-quote="\\"Quote\\"",com.example-token=s,cs="123456",dfa=5,dl=10000,ltc=1500,mtp=(10000),nor=("../testing/3.m4v"),pb=(1000),sn=1,sta=p,su,tbl=(8000)',
+  'CMCD-Request':
+    'bl=(5000),com.example-quote="\\"Quote\\"",com.example-token=s,cs="123456",dfa=5,dl=10000,ltc=1500,mtp=(10000),nor=("../testing/3.m4v"),pb=(1000),sn=1,sta=p,su,tbl=(8000)',
   'CMCD-Session': 'cid="content-id",com.example-testing=1234,msd=2500,sf=d,sid="session-id",st=v,v=2',
 };
 // [SVTA] libs/cmcd/test/data/CMCD_STRING_V1.ts
@@ -52,7 +87,8 @@ const SVTA_STRING_EVENT =
   'ab=(2500),bg,bl=(5000),br=(200),bs,bsd=(2000),cdn="cdn-provider",cid="content-id",com.example-exists,com.example-hello="world",com.example-quote="\\"Quote\\"",com.example-testing=1234,com.example-token=s,cs="123456",d=325,dfa=5,dl=10000,e=t,ec=("ERR001" "ERR002"),lab=(200),lb=(100),ltc=1500,msd=2500,mtp=(10000),nor=("../testing/3.m4v"),ot=m,pb=(1000),pt=45000,rtp=8000,sf=d,sid="session-id",sn=1,st=v,sta=p,su,tab=(3000),tb=(5000),tbl=(8000),tpb=(4000),ts=1640995200000,v=2';
 
 // [5004-B §8.1.1] Standard video segment request: raw keys, query argument, headers
-const SPEC_VIDEO_RAW = 'bl=(2000),br=(3000;v),cid="content-id-123",d=4000,dl=1000,mtp=(15000),nor=("next-seg.mp4"),ot=v,rtp=12000,sf=d,sid="session-id-123",st=v,sta=p,tb=(6000;v),v=2';
+const SPEC_VIDEO_RAW =
+  'bl=(2000),br=(3000;v),cid="content-id-123",d=4000,dl=1000,mtp=(15000),nor=("next-seg.mp4"),ot=v,rtp=12000,sf=d,sid="session-id-123",st=v,sta=p,tb=(6000;v),v=2';
 const SPEC_VIDEO_QUERY =
   'CMCD=bl%3D%282000%29%2Cbr%3D%283000%3Bv%29%2Ccid%3D%22content-id-123%22%2Cd%3D4000%2Cdl%3D1000%2Cmtp%3D%2815000%29%2Cnor%3D%28%22next-seg.mp4%22%29%2Cot%3Dv%2Crtp%3D12000%2Csf%3Dd%2Csid%3D%22session-id-123%22%2Cst%3Dv%2Csta%3Dp%2Ctb%3D%286000%3Bv%29%2Cv%3D2';
 const SPEC_VIDEO_HEADERS: Record<string, string> = {
@@ -66,7 +102,8 @@ const SPEC_AUDIO_RAW = 'bl=(2000),br=(320),cid="content-id-123",d=2000,mtp=(1500
 // [5004-B §8.1.5] Fatal error, request mode
 const SPEC_FATAL_RAW = 'cid="content-id-123",ec=("DRM_NOT_SUPPORTED" "PLAYBACK_FAILED"),sid="session-id-123",sta=f,v=2';
 // [5004-B §8.1.6] Rebuffering, video empty and audio buffered
-const SPEC_REBUFFER_QUERY = 'CMCD=bl%3D%280%3Bv%202000%3Ba%29%2Cbs%2Ccid%3D%22content-id-123%22%2Cot%3Dv%2Csid%3D%22session-id-123%22%2Csta%3Dr%2Cv%3D2';
+const SPEC_REBUFFER_QUERY =
+  'CMCD=bl%3D%280%3Bv%202000%3Ba%29%2Cbs%2Ccid%3D%22content-id-123%22%2Cot%3Dv%2Csid%3D%22session-id-123%22%2Csta%3Dr%2Cv%3D2';
 // [5004-B §8.2.1] Default time interval with the minimal required fields (no sid)
 const SPEC_EVENT_MINIMAL = 'e=t,ts=1764752400000,v=2';
 // [5004-B §8.3] Batch: the time-interval reports of §8.2.2 in one POST body (white space after
@@ -79,7 +116,8 @@ const SPEC_BATCH = [
   'bl=(0),br=(4200;v 256;a),cid="content-id-123",e=t,h="example.com",lb=(523;v 64;a),mtp=(82000;v 55000;a),pb=(4200;v 256;a),pr=0,pt=111000, sf=d, sid="session-id-123",sn=5,st=v,sta=e,tb=(4200;v 256;a),tpb=(4200;v 256;a),ts=1764752520000,v=2',
 ].join('\n');
 // [5004-B §8.2.3] Response received
-const SPEC_RR = 'cid="bbb",cmsdd="ZXRwPTEyNTAwO3J0dD0zNTttYj02MDAwO3JkPTIwMA==",cmsds="c2lkPSI5YTNiLTIxY2QiO2JyPTQ1MDA7ZD00MDAwO290PXY7c3Q9dg==",e=rr,nor=("video/segment-6.m4v"),ot=v,rc=200,sid="session1",ts=1763657019723,ttfb=180,ttlb=200,url="video/segment-5.m4v",v=2';
+const SPEC_RR =
+  'cid="bbb",cmsdd="ZXRwPTEyNTAwO3J0dD0zNTttYj02MDAwO3JkPTIwMA==",cmsds="c2lkPSI5YTNiLTIxY2QiO2JyPTQ1MDA7ZD00MDAwO290PXY7c3Q9dg==",e=rr,nor=("video/segment-6.m4v"),ot=v,rc=200,sid="session1",ts=1763657019723,ttfb=180,ttlb=200,url="video/segment-5.m4v",v=2';
 // [5004-B §8.2.4] Error
 const SPEC_ERROR = 'cid="content-id-123",e=e,ec=("CODEC_NOT_SUPPORTED"),sid="session-id-123",ts=1764269150213,v=2';
 // [5004-B §8.2.5] Entering and leaving rebuffering
@@ -130,9 +168,15 @@ describe('decoding with @svta/cml-cmcd', () => {
 
   it('decodes "+" in a v2 query argument as the space of an inner list (dash.js)', () => {
     const keys = cmcdFromQuery(new URL(DASHJS_V2_SEGMENT_URL).searchParams)!;
-    expect(keys.bl).toEqual([{ value: 12000, params: { v: true } }, { value: 11900, params: { a: true } }]);
+    expect(keys.bl).toEqual([
+      { value: 12000, params: { v: true } },
+      { value: 11900, params: { a: true } },
+    ]);
     expect(cmcdFromQuery('CMCD=ab%3D(3000%3Bv+96%3Ba)%2Cv%3D2')).toEqual({
-      ab: [{ value: 3000, params: { v: true } }, { value: 96, params: { a: true } }],
+      ab: [
+        { value: 3000, params: { v: true } },
+        { value: 96, params: { a: true } },
+      ],
       v: 2,
     });
   });
@@ -154,7 +198,9 @@ describe('decoding with @svta/cml-cmcd', () => {
 
   it('reports a request whose CMCD does not decode, and none when there is none', () => {
     expect(cmcdFromRequest(() => null, new URLSearchParams('x=1'))).toBeNull();
-    expect(cmcdFromRequest((n) => (n === 'CMCD-Status' ? 'bs,' : null), new URLSearchParams())).toEqual({ error: expect.stringMatching(/CMCD-Status header/) });
+    expect(cmcdFromRequest((n) => (n === 'CMCD-Status' ? 'bs,' : null), new URLSearchParams())).toEqual({
+      error: expect.stringMatching(/CMCD-Status header/),
+    });
     // headers win over the query argument
     const both = cmcdFromRequest((n) => (n === 'CMCD-Object' ? 'br=3200' : null), new URLSearchParams('CMCD=br%3D800%2Cbl%3D5000'));
     expect(both).toEqual({ keys: { br: 3200, bl: 5000 } });
@@ -180,7 +226,7 @@ describe('mapping onto beacon fields', () => {
     expect(b.cmcd).toEqual(decodeCmcdLine(SPEC_VIDEO_RAW));
   });
 
-  it('does not take an audio request\'s bitrate or buffer for the video columns', () => {
+  it("does not take an audio request's bitrate or buffer for the video columns", () => {
     const b = mapped(SPEC_AUDIO_RAW, { fallbackTs: 1795428000000 });
     expect(b.bitrateKbps).toBeUndefined();
     expect(b.bufferMs).toBeUndefined();
@@ -209,8 +255,14 @@ describe('mapping onto beacon fields', () => {
   });
 
   it('maps CMCD v1 (scalars) from the CTA-5004 headers and query example', () => {
-    const fromHeaders = cmcdToBeacon(cmcdFromHeaders((n) => V1_HEADERS[n])!, { fallbackTs: 1795428000000 });
-    const fromQuery = cmcdRecordFromUrl(`https://dash.akamaized.net/akamai/bbb_30fps/bbb_30fps_1280x720_4000k/bbb_30fps_1280x720_4000k_10.m4v?${V1_QUERY}`, { fallbackTs: 1795428000000 });
+    const fromHeaders = cmcdToBeacon(
+      cmcdFromHeaders((n) => V1_HEADERS[n])!,
+      { fallbackTs: 1795428000000 },
+    );
+    const fromQuery = cmcdRecordFromUrl(
+      `https://dash.akamaized.net/akamai/bbb_30fps/bbb_30fps_1280x720_4000k/bbb_30fps_1280x720_4000k_10.m4v?${V1_QUERY}`,
+      { fallbackTs: 1795428000000 },
+    );
     const expected = {
       event: 'request',
       sessionId: '6e2fb550-c457-11e9-bb97-0800200c9a66',
@@ -259,7 +311,14 @@ describe('mapping onto beacon fields', () => {
     expect(values.map((v) => v.event)).toEqual(['heartbeat', 'play', 'stall_end', 'heartbeat', 'heartbeat']);
     expect(values.map((v) => v.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(values[0]).toMatchObject({ bufferMs: 0, playhead: 0, cdnHost: 'example.com' });
-    expect(values[1]).toMatchObject({ bitrateKbps: 4200, topBitrateKbps: 4200, bufferMs: 6000, throughputKbps: 87000, startupMs: 812, playhead: 29.188 });
+    expect(values[1]).toMatchObject({
+      bitrateKbps: 4200,
+      topBitrateKbps: 4200,
+      bufferMs: 6000,
+      throughputKbps: 87000,
+      startupMs: 812,
+      playhead: 29.188,
+    });
     expect(values[2]).toMatchObject({ stallMs: 720, errorCode: 'MEDIA_ERR_NETWORK', bufferMs: 3200 });
     expect(values[4]).toMatchObject({ sessionId: 'session-id-123', streamingFormat: 'dash', playhead: 111 });
     for (const v of values) expect(validator.validate(v).ok).toBe(true);
@@ -309,7 +368,9 @@ describe('mapping onto beacon fields', () => {
   });
 
   it('keeps an epoch-like ttfb (dash.js 5.2 rr reports) out of the timings, raw in cmcd, with a warning', () => {
-    const b = mapped('cid="bbb",e=rr,rc=200,sid="s",sn=4,ts=1795428000000,ttfb=1795428000123,ttlb=420,url="https://vod.example.akamaized.net/bbb/seg-12.m4s",v=2');
+    const b = mapped(
+      'cid="bbb",e=rr,rc=200,sid="s",sn=4,ts=1795428000000,ttfb=1795428000123,ttlb=420,url="https://vod.example.akamaized.net/bbb/seg-12.m4s",v=2',
+    );
     expect(b.ttfbMs).toBeUndefined();
     expect(b.ttlbMs).toBe(420);
     expect((b.cmcd as CmcdKeys).ttfb).toBe(1795428000123);
@@ -339,7 +400,10 @@ describe('mapping onto beacon fields', () => {
   });
 
   it('lets beacon fields given by the caller win (CDN log line)', () => {
-    const r = cmcdRecordFromUrl(`/bbb/seg.m4v?${SPEC_REBUFFER_QUERY}`, { fallbackTs: '2026-11-23T10:00:00Z', beacon: { cdnHost: 'edge-7.cdn.example', contentId: 'from-log' } });
+    const r = cmcdRecordFromUrl(`/bbb/seg.m4v?${SPEC_REBUFFER_QUERY}`, {
+      fallbackTs: '2026-11-23T10:00:00Z',
+      beacon: { cdnHost: 'edge-7.cdn.example', contentId: 'from-log' },
+    });
     expect(r?.value).toMatchObject({ ts: '2026-11-23T10:00:00Z', cdnHost: 'edge-7.cdn.example', contentId: 'from-log' });
   });
 });
@@ -359,7 +423,9 @@ describe('cmcdRecordFromUrl (for CDN log lines)', () => {
     // request-mode sn counts apart from the event reports' sn of the same sid: not Seq
     expect(segment!.seq).toBeUndefined();
     expect((segment!.cmcd as CmcdKeys).sn).toBe(14);
-    expect(cmcdRecordFromUrl(`/a/b.m4s?x=1&${SPEC_VIDEO_QUERY}#t=3`, { fallbackTs: 1795428000000 })?.value).toMatchObject({ bitrateKbps: 3000 });
+    expect(cmcdRecordFromUrl(`/a/b.m4s?x=1&${SPEC_VIDEO_QUERY}#t=3`, { fallbackTs: 1795428000000 })?.value).toMatchObject({
+      bitrateKbps: 3000,
+    });
     expect(cmcdRecordFromUrl(SPEC_VIDEO_QUERY, { fallbackTs: 1795428000000 })?.value).toMatchObject({ sessionId: 'session-id-123' });
   });
 
@@ -386,7 +452,7 @@ describe('event-report bodies', () => {
     expect(() => cmcdCandidates(' \n\n')).toThrow(IntakeError);
   });
 
-  it('puts the request\'s CMCD under every line (the line wins) and uses the fallback time', () => {
+  it("puts the request's CMCD under every line (the line wins) and uses the fallback time", () => {
     const cs = cmcdCandidates('e=ps,sta=a,v=2\nbr=(800;v),e=bc,sid="own",v=2', {
       requestCmcd: { keys: { sid: 'from-request', br: [{ value: 4000, params: { v: true } }] } },
       fallbackTs: 1795428000000,
@@ -397,19 +463,23 @@ describe('event-report bodies', () => {
     ]);
   });
 
-  it('rejects every line when the request\'s own CMCD does not decode', () => {
+  it("rejects every line when the request's own CMCD does not decode", () => {
     const cs = cmcdCandidates(`${SPEC_ERROR}\n${SPEC_SCRUB}`, { requestCmcd: { error: 'CMCD-Status header: bad' } });
     expect(cs.map((c) => c.error)).toEqual(['CMCD-Status header: bad', 'CMCD-Status header: bad']);
     expect(cs[0]!.raw).toBe(SPEC_ERROR);
   });
 
   it('is what parseRecords does for the CMCD media types', () => {
-    for (const t of ['application/cmcd', 'text/cmcd', 'application/cmcd+text', 'Application/CMCD; charset=utf-8']) expect(formatFor(t)).toBe('cmcd');
+    for (const t of ['application/cmcd', 'text/cmcd', 'application/cmcd+text', 'Application/CMCD; charset=utf-8'])
+      expect(formatFor(t)).toBe('cmcd');
     expect(parseRecords(SPEC_BATCH, 'cmcd')).toHaveLength(5);
   });
 
   it('makes one record of a body-less request that carries CMCD', () => {
-    expect(cmcdRequestCandidate({ keys: decodeCmcdLine(SPEC_VIDEO_RAW) }, { fallbackTs: 1795428000000 }).value).toMatchObject({ event: 'request', bitrateKbps: 3000 });
+    expect(cmcdRequestCandidate({ keys: decodeCmcdLine(SPEC_VIDEO_RAW) }, { fallbackTs: 1795428000000 }).value).toMatchObject({
+      event: 'request',
+      bitrateKbps: 3000,
+    });
     expect(cmcdRequestCandidate({ error: 'CMCD query argument: bad' })).toMatchObject({ index: 0, error: 'CMCD query argument: bad' });
   });
 });
@@ -417,7 +487,7 @@ describe('event-report bodies', () => {
 describe('JSON beacons with CMCD', () => {
   const beacon = { v: 1, sessionId: 'beacon-sid', seq: 3, event: 'heartbeat', ts: 1795428000000, bitrateKbps: 2500 };
 
-  it('merges the request\'s CMCD into the beacon\'s cmcd (own keys win) and fills only missing fields', () => {
+  it("merges the request's CMCD into the beacon's cmcd (own keys win) and fills only missing fields", () => {
     const out = withCmcd({ ...beacon, cmcd: { bl: 9000 } }, decodeCmcdLine(SPEC_VIDEO_RAW)) as Record<string, unknown>;
     expect(out).toMatchObject({
       sessionId: 'beacon-sid', // beacon wins over sid
@@ -434,8 +504,13 @@ describe('JSON beacons with CMCD', () => {
     expect(validator.validate(out).ok).toBe(true);
   });
 
-  it('derives fields from a beacon\'s own cmcd object, never event, ts or seq', () => {
-    const out = withCmcd({ sessionId: 'x', event: 'heartbeat', ts: 1795428000000, cmcd: { br: 4500, bl: [12000], e: 'ps', sta: 'r', ts: 1, sn: 9 } }) as Record<string, unknown>;
+  it("derives fields from a beacon's own cmcd object, never event, ts or seq", () => {
+    const out = withCmcd({
+      sessionId: 'x',
+      event: 'heartbeat',
+      ts: 1795428000000,
+      cmcd: { br: 4500, bl: [12000], e: 'ps', sta: 'r', ts: 1, sn: 9 },
+    }) as Record<string, unknown>;
     expect(out).toMatchObject({ bitrateKbps: 4500, bufferMs: 12000, event: 'heartbeat', ts: 1795428000000 });
     expect(out.seq).toBeUndefined();
   });
@@ -447,7 +522,7 @@ describe('JSON beacons with CMCD', () => {
     expect(withCmcd(bad, { br: 1 })).toBe(bad);
   });
 
-  it('rejects every JSON record when the request\'s CMCD does not decode, keeping the record', () => {
+  it("rejects every JSON record when the request's CMCD does not decode, keeping the record", () => {
     const cs = candidatesWithCmcd([{ index: 0, value: beacon }], { error: 'CMCD-Request header: bad' });
     expect(cs).toEqual([{ index: 0, error: 'CMCD-Request header: bad', raw: JSON.stringify(beacon), line: undefined }]);
   });

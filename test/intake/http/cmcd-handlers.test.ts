@@ -21,7 +21,11 @@ afterEach(async () => {
   svc = undefined;
 });
 
-type Answer = { status: number; body: { accepted: number; rejected: Array<{ index: number; errors: string[] }>; error?: string } | undefined; headers: Record<string, string> };
+type Answer = {
+  status: number;
+  body: { accepted: number; rejected: Array<{ index: number; errors: string[] }>; error?: string } | undefined;
+  headers: Record<string, string>;
+};
 
 async function send(
   handler: typeof handleCmcdRequest,
@@ -33,8 +37,11 @@ async function send(
   return { status: res.status ?? 200, body: res.jsonBody as Answer['body'], headers: (res.headers ?? {}) as Record<string, string> };
 }
 
-const postCmcd = (body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/cmcd' }, settings?: Record<string, string>) =>
-  send(handleCmcdRequest, { body, headers, url: 'http://localhost:7071/api/cmcd' }, settings);
+const postCmcd = (
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/cmcd' },
+  settings?: Record<string, string>,
+) => send(handleCmcdRequest, { body, headers, url: 'http://localhost:7071/api/cmcd' }, settings);
 
 const rows = async () => readNdjsonTree(`${svc!.dir}/sink`);
 const deadLetters = async () =>
@@ -78,7 +85,18 @@ describe('POST /api/cmcd', () => {
   it('takes what stock dash.js 5.2.1 sends: 204, one row per line with session, content, bitrate, buffer, stall start', async () => {
     expect((await postCmcd(DASHJS_521_SESSION, { 'content-type': 'application/cmcd', origin: 'http://localhost:8080' })).status).toBe(204);
     const got = (await rows()).sort((a, b) => (a.Seq as number) - (b.Seq as number));
-    expect(got.map((r) => r.EventType)).toEqual(['heartbeat', 'start', 'stall_start', 'playing', 'pause', 'heartbeat', 'seek', 'waiting', 'playing', 'end']);
+    expect(got.map((r) => r.EventType)).toEqual([
+      'heartbeat',
+      'start',
+      'stall_start',
+      'playing',
+      'pause',
+      'heartbeat',
+      'seek',
+      'waiting',
+      'playing',
+      'end',
+    ]);
     for (const r of got) expect(r).toMatchObject({ SessionId: DSID, ContentId: 'e2e-cmcd', Source: 'cmcd' });
     expect(got[1]!.StartupMs).toBeUndefined(); // msd=1 while starting
     expect(got[1]!.Extra).toEqual({ cmcdWarnings: [expect.stringMatching(/^msd=1 reported while sta=s/)] });
@@ -87,13 +105,22 @@ describe('POST /api/cmcd', () => {
     expect(got[8]).toMatchObject({ BufferMs: 1900, BitrateKbps: 2500, ThroughputKbps: 440600 });
   });
 
-  it('takes a conformant reporter\'s report of several lines: 204, one row per line with session, content, bitrate, buffer and stall', async () => {
+  it("takes a conformant reporter's report of several lines: 204, one row per line with session, content, bitrate, buffer and stall", async () => {
     const res = await postCmcd(CONFORMANT_SESSION, { 'content-type': 'application/cmcd', origin: 'http://localhost:8080' });
     expect(res.status).toBe(204);
     expect(res.body).toBeUndefined();
     expect(res.headers['Access-Control-Allow-Origin']).toBe('http://localhost:8080');
     const got = (await rows()).sort((a, b) => (a.Seq as number) - (b.Seq as number));
-    expect(got.map((r) => r.EventType)).toEqual(['start', 'play', 'heartbeat', 'stall_start', 'stall_end', 'quality_change', 'response', 'error']);
+    expect(got.map((r) => r.EventType)).toEqual([
+      'start',
+      'play',
+      'heartbeat',
+      'stall_start',
+      'stall_end',
+      'quality_change',
+      'response',
+      'error',
+    ]);
     for (const r of got) expect(r).toMatchObject({ SessionId: SID, ContentId: 'bbb', Source: 'cmcd' });
     expect(got[0]).toMatchObject({ Timestamp: '2026-11-23T10:00:00.000Z', StreamType: 'vod', StreamingFormat: 'dash' });
     expect(got[1]).toMatchObject({ StartupMs: 1250, BitrateKbps: 3000, TopBitrateKbps: 6000, BufferMs: 4000, ThroughputKbps: 25400 });
@@ -105,14 +132,30 @@ describe('POST /api/cmcd', () => {
     expect(got[6]!.Extra).toMatchObject({ ttlbMs: 420, cmcdWarnings: [expect.stringMatching(/^ttfb=/)] });
     expect((got[6]!.Extra as Record<string, unknown>).ttfbMs).toBeUndefined();
     expect(got[7]).toMatchObject({ ErrorCode: 'MEDIA_ERR_DECODE' });
-    expect(got[1]!.Cmcd).toMatchObject({ bl: [{ value: 4000, params: { v: true } }, { value: 4000, params: { a: true } }], v: 2 });
+    expect(got[1]!.Cmcd).toMatchObject({
+      bl: [
+        { value: 4000, params: { v: true } },
+        { value: 4000, params: { a: true } },
+      ],
+      v: 2,
+    });
   });
 
   it('gives the rows of a conformant session its KPIs: first frame, startup, stall, switch, error', async () => {
     await postCmcd(CONFORMANT_SESSION);
     const [k] = sessionsFromRows((await rows()) as unknown as KpiRow[]);
     // play time 1.25-41 s and 43.35-50 s: the 2.35 s stall is not play time (docs/kpis.md)
-    expect(k).toMatchObject({ sessionId: SID, attempt: true, ebvs: false, videoStartTimeMs: 1250, stallMs: 2350, stallCount: 1, bitrateDownSwitches: 1, errorCount: 1, playTimeMs: 46400 });
+    expect(k).toMatchObject({
+      sessionId: SID,
+      attempt: true,
+      ebvs: false,
+      videoStartTimeMs: 1250,
+      stallMs: 2350,
+      stallCount: 1,
+      bitrateDownSwitches: 1,
+      errorCount: 1,
+      playTimeMs: 46400,
+    });
   });
 
   it('gives KPIs to a session reported by time-interval lines alone (CTA-5004-B §8.3 batch, first three lines)', async () => {
@@ -211,7 +254,11 @@ describe('POST /api/cmcd', () => {
       httpRequest({
         method: 'OPTIONS',
         url: 'http://localhost:7071/api/cmcd',
-        headers: { origin: 'https://player.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://player.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       }),
       invocationContext('cmcd'),
       svc,
@@ -251,7 +298,8 @@ describe('CMCD on /api/beacons', () => {
   });
 
   it('makes a record of a body-less POST with a v1 CMCD query argument (forwarded by a CDN edge function)', async () => {
-    const v1 = 'bl%3D21300%2Cbr%3D3200%2Cbs%2Ccid%3D%22faec5fc2-ac30-11ea-bb37-0242ac130002%22%2Cd%3D4004%2Cdl%3D18500%2Cmtp%3D48100%2Cnor%3D%22..%252F300kbps%252Ftrack.m4v%22%2Cnrr%3D%2212323-48763%22%2Cot%3Dv%2Cpr%3D1.08%2Crtp%3D12000%2Csf%3Dd%2Csid%3D%226e2fb550-c457-11e9-bb97-0800200c9a66%22%2Cst%3Dv%2Csu%2Ctb%3D6000';
+    const v1 =
+      'bl%3D21300%2Cbr%3D3200%2Cbs%2Ccid%3D%22faec5fc2-ac30-11ea-bb37-0242ac130002%22%2Cd%3D4004%2Cdl%3D18500%2Cmtp%3D48100%2Cnor%3D%22..%252F300kbps%252Ftrack.m4v%22%2Cnrr%3D%2212323-48763%22%2Cot%3Dv%2Cpr%3D1.08%2Crtp%3D12000%2Csf%3Dd%2Csid%3D%226e2fb550-c457-11e9-bb97-0800200c9a66%22%2Cst%3Dv%2Csu%2Ctb%3D6000';
     const res = await postBeacons({ url: `http://localhost:7071/api/beacons?CMCD=${v1}`, headers: {} });
     expect(res.status).toBe(202);
     const [row] = await rows();
@@ -282,32 +330,54 @@ describe('CMCD on /api/beacons', () => {
     const plus = 'bl%3D%2812000%3Bv+11900%3Ba%29%2Cbr%3D%283000%3Bv+128%3Ba%29%2Ccid%3D%22bbb%22%2Cot%3Dv%2Csid%3D%22s-plus%22%2Cv%3D2';
     expect((await postBeacons({ url: `http://localhost:7071/api/beacons?CMCD=${plus}`, headers: {} })).status).toBe(202);
     const got = await rows();
-    expect(got.find((r) => r.SessionId === 'session-id-123')).toMatchObject({ BitrateKbps: 3000, TopBitrateKbps: 6000, BufferMs: 2000, ContentId: 'content-id-123' });
+    expect(got.find((r) => r.SessionId === 'session-id-123')).toMatchObject({
+      BitrateKbps: 3000,
+      TopBitrateKbps: 6000,
+      BufferMs: 2000,
+      ContentId: 'content-id-123',
+    });
     expect(got.find((r) => r.SessionId === 's-plus')).toMatchObject({ BitrateKbps: 3000, BufferMs: 12000, ContentId: 'bbb' });
   });
 
-  it('merges the request\'s CMCD into JSON beacons: into Cmcd, and into fields the beacon lacks (beacon wins)', async () => {
+  it("merges the request's CMCD into JSON beacons: into Cmcd, and into fields the beacon lacks (beacon wins)", async () => {
     const res = await postBeacons({
       url: 'http://localhost:7071/api/beacons?CMCD=bl%3D7000%2Cbr%3D900%2Ccid%3D%22from-cmcd%22%2Csid%3D%22cmcd-sid%22%2Ctb%3D6000',
-      body: JSON.stringify([validBeacon({ seq: 1, bufferMs: undefined, cmcd: { dfa: 2 } }), validBeacon({ seq: 2, bitrateKbps: undefined, bufferMs: 500 })]),
+      body: JSON.stringify([
+        validBeacon({ seq: 1, bufferMs: undefined, cmcd: { dfa: 2 } }),
+        validBeacon({ seq: 2, bitrateKbps: undefined, bufferMs: 500 }),
+      ]),
       headers: { 'content-type': 'application/json', 'CMCD-Status': 'bs' },
     });
     expect(res.status).toBe(202);
     const got = (await rows()).sort((a, b) => (a.Seq as number) - (b.Seq as number));
-    expect(got[0]).toMatchObject({ Source: 'http', SessionId: 'sess-1', ContentId: 'big-buck-bunny', BitrateKbps: 3200, BufferMs: 7000, TopBitrateKbps: 6000, DroppedFrames: 2 });
+    expect(got[0]).toMatchObject({
+      Source: 'http',
+      SessionId: 'sess-1',
+      ContentId: 'big-buck-bunny',
+      BitrateKbps: 3200,
+      BufferMs: 7000,
+      TopBitrateKbps: 6000,
+      DroppedFrames: 2,
+    });
     expect(got[0]!.Cmcd).toEqual({ bl: 7000, br: 900, cid: 'from-cmcd', sid: 'cmcd-sid', tb: 6000, bs: true, dfa: 2 });
     expect(got[1]).toMatchObject({ BitrateKbps: 900, BufferMs: 500, EventType: 'heartbeat' });
   });
 
-  it('fills a JSON beacon\'s missing fields from its own cmcd object', async () => {
-    await postBeacons({ body: JSON.stringify(validBeacon({ bitrateKbps: undefined, cmcd: { br: 4500, bsd: [800], cdn: 'OurCDN' } })), headers: { 'content-type': 'application/json' } });
+  it("fills a JSON beacon's missing fields from its own cmcd object", async () => {
+    await postBeacons({
+      body: JSON.stringify(validBeacon({ bitrateKbps: undefined, cmcd: { br: 4500, bsd: [800], cdn: 'OurCDN' } })),
+      headers: { 'content-type': 'application/json' },
+    });
     const [row] = await rows();
     // Cdn: the beacon's cdn, else CMCD cdn, else host rules (the manifest host would say Akamai)
     expect(row).toMatchObject({ BitrateKbps: 4500, StallMs: 800, Cdn: 'OurCDN' });
   });
 
   it('rejects the JSON beacons of a request whose CMCD header does not decode, and keeps them whole', async () => {
-    const res = await postBeacons({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json', 'CMCD-Session': 'sid="broken' } });
+    const res = await postBeacons({
+      body: JSON.stringify(validBeacon()),
+      headers: { 'content-type': 'application/json', 'CMCD-Session': 'sid="broken' },
+    });
     expect(res.status).toBe(400);
     expect(res.body!.rejected[0]!.errors[0]).toMatch(/^CMCD-Session header: /);
     const [dl] = await deadLetters();
@@ -332,7 +402,12 @@ describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler 
       const p = (async () => {
         sent.push(String(req.body));
         const res = await handleCmcdRequest(
-          httpRequest({ method: req.method, url: req.url, headers: { ...req.headers, origin: 'https://player.example' }, body: String(req.body) }),
+          httpRequest({
+            method: req.method,
+            url: req.url,
+            headers: { ...req.headers, origin: 'https://player.example' },
+            body: String(req.body),
+          }),
           invocationContext('cmcd'),
           svc!,
         );
@@ -352,7 +427,28 @@ describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler 
             events: ['ps', 'e', 't', 'bc', 'rr'],
             interval: 0, // no timer in a test; `t` is recorded by hand
             batchSize: 3,
-            enabledKeys: ['sid', 'cid', 'sn', 'sta', 'st', 'sf', 'br', 'tb', 'bl', 'mtp', 'bs', 'bsd', 'msd', 'dfa', 'pt', 'ec', 'rc', 'ttfb', 'ttlb', 'url'],
+            enabledKeys: [
+              'sid',
+              'cid',
+              'sn',
+              'sta',
+              'st',
+              'sf',
+              'br',
+              'tb',
+              'bl',
+              'mtp',
+              'bs',
+              'bsd',
+              'msd',
+              'dfa',
+              'pt',
+              'ec',
+              'rc',
+              'ttfb',
+              'ttlb',
+              'url',
+            ],
           },
         ],
       },
@@ -367,7 +463,11 @@ describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler 
     reporter.update({ bs: undefined, bsd: [toCmcdValue(2350, { v: true })], bl: video(2000, 3800), sta: 'p' });
     // a media response whose responseStart is an epoch time, as dash.js 5.2 passes it
     const request = reporter.createRequestReport({ url: 'https://vod.example.akamaized.net/bbb/video/3000/seg-12.m4s' });
-    reporter.recordResponseReceived({ request, status: 200, resourceTiming: { startTime: 1000, responseStart: Date.now(), duration: 420, encodedBodySize: 1 } });
+    reporter.recordResponseReceived({
+      request,
+      status: 200,
+      resourceTiming: { startTime: 1000, responseStart: Date.now(), duration: 420, encodedBodySize: 1 },
+    });
     reporter.recordEvent('e', { ec: ['MEDIA_ERR_DECODE'] });
     reporter.flush();
     await Promise.all(answers);
@@ -380,7 +480,13 @@ describe('the CMCD reporter dash.js embeds (CML CmcdReporter), with our handler 
     for (const r of got) expect(r).toMatchObject({ SessionId: SID, ContentId: 'bbb', Source: 'cmcd' });
     const byType = (t: string) => got.filter((r) => r.EventType === t);
     expect(byType('start')).toHaveLength(1);
-    expect(byType('play')[0]).toMatchObject({ StartupMs: 1250, BitrateKbps: 3000, BufferMs: 4000, TopBitrateKbps: 6000, ThroughputKbps: 25400 });
+    expect(byType('play')[0]).toMatchObject({
+      StartupMs: 1250,
+      BitrateKbps: 3000,
+      BufferMs: 4000,
+      TopBitrateKbps: 6000,
+      ThroughputKbps: 25400,
+    });
     expect(byType('stall_start')[0]).toMatchObject({ BufferMs: 0 });
     expect(byType('stall_end')[0]).toMatchObject({ StallMs: 2350, BufferMs: 2000 });
     expect(byType('error')[0]).toMatchObject({ ErrorCode: 'MEDIA_ERR_DECODE' });

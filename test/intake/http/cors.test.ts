@@ -20,7 +20,10 @@ describe('CorsPolicy', () => {
   });
 
   it('echoes an allowed origin, always varies on Origin, and says nothing to others', () => {
-    expect(policy.responseHeaders('https://player.example.com')).toEqual({ 'Access-Control-Allow-Origin': 'https://player.example.com', Vary: 'Origin' });
+    expect(policy.responseHeaders('https://player.example.com')).toEqual({
+      'Access-Control-Allow-Origin': 'https://player.example.com',
+      Vary: 'Origin',
+    });
     expect(policy.responseHeaders('https://other.test')).toEqual({ Vary: 'Origin' });
     expect(policy.responseHeaders(null)).toEqual({ Vary: 'Origin' });
   });

@@ -13,10 +13,18 @@ afterEach(async () => {
   svc = undefined;
 });
 
-async function post(body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, settings: Record<string, string> = {}) {
+async function post(
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  settings: Record<string, string> = {},
+) {
   svc ??= await testServices(settings);
   const res = await handleBeaconRequest(httpRequest({ body, headers }), invocationContext(), svc);
-  return { status: res.status, body: res.jsonBody as { accepted: number; rejected: Array<{ index: number; errors: string[] }>; error?: string }, headers: (res.headers ?? {}) as Record<string, string> };
+  return {
+    status: res.status,
+    body: res.jsonBody as { accepted: number; rejected: Array<{ index: number; errors: string[] }>; error?: string },
+    headers: (res.headers ?? {}) as Record<string, string>,
+  };
 }
 
 const rows = async () => readNdjsonTree(`${svc!.dir}/sink`);
@@ -25,7 +33,11 @@ const deadLetters = async () =>
 
 describe('POST /api/beacons body forms', () => {
   it('takes one JSON object and writes the enriched row', async () => {
-    const res = await post(JSON.stringify(validBeacon()), { 'content-type': 'application/json', 'x-forwarded-for': '8.8.8.8:51234', 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' });
+    const res = await post(JSON.stringify(validBeacon()), {
+      'content-type': 'application/json',
+      'x-forwarded-for': '8.8.8.8:51234',
+      'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ accepted: 1, rejected: [] });
     const [row] = await rows();
@@ -101,7 +113,9 @@ describe('POST /api/beacons validation and limits', () => {
   });
 
   it('refuses a too-long string field per record', async () => {
-    const res = await post(JSON.stringify([validBeacon(), validBeacon({ errorMessage: 'x'.repeat(300) })]), undefined, { QOE_MAX_STRING_LENGTH: '100' });
+    const res = await post(JSON.stringify([validBeacon(), validBeacon({ errorMessage: 'x'.repeat(300) })]), undefined, {
+      QOE_MAX_STRING_LENGTH: '100',
+    });
     expect(res.status).toBe(202);
     expect(res.body.rejected[0]!.errors.join()).toMatch(/errorMessage/);
   });
@@ -139,10 +153,21 @@ describe('CORS', () => {
       svc,
     );
     expect(pre.status).toBe(204);
-    expect(pre.headers).toMatchObject({ 'Access-Control-Allow-Origin': 'https://player.example', 'Access-Control-Allow-Methods': 'POST, OPTIONS' });
-    const local = await handleBeaconRequest(httpRequest({ method: 'OPTIONS', headers: { origin: 'http://localhost:8080' } }), invocationContext(), svc);
+    expect(pre.headers).toMatchObject({
+      'Access-Control-Allow-Origin': 'https://player.example',
+      'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    });
+    const local = await handleBeaconRequest(
+      httpRequest({ method: 'OPTIONS', headers: { origin: 'http://localhost:8080' } }),
+      invocationContext(),
+      svc,
+    );
     expect(local.status).toBe(204);
-    const evil = await handleBeaconRequest(httpRequest({ method: 'OPTIONS', headers: { origin: 'https://evil.example' } }), invocationContext(), svc);
+    const evil = await handleBeaconRequest(
+      httpRequest({ method: 'OPTIONS', headers: { origin: 'https://evil.example' } }),
+      invocationContext(),
+      svc,
+    );
     expect(evil.status).toBe(403);
     const evilPost = await handleBeaconRequest(
       httpRequest({ body: JSON.stringify(validBeacon()), headers: { origin: 'https://evil.example', 'content-type': 'text/plain' } }),
@@ -170,7 +195,11 @@ describe('durability', () => {
 
   it('a failing sink ends in the dead-letter store and still answers 202', async () => {
     svc = await testServices({}, { sink: failingSink });
-    const res = await handleBeaconRequest(httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }), invocationContext(), svc);
+    const res = await handleBeaconRequest(
+      httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }),
+      invocationContext(),
+      svc,
+    );
     expect(res.status).toBe(202);
     const files = await glob(`${svc.dir}/deadletter`, /batches\/QoeEvents\/.*\.json$/);
     expect(files).toHaveLength(1);
@@ -186,7 +215,11 @@ describe('durability', () => {
       writeFailedBatch: async () => Promise.reject(new Error('dl down')),
     };
     svc = await testServices({ QOE_RETRY_AFTER_SECONDS: '7' }, { sink: failingSink, deadLetter: brokenDl });
-    const res = await handleBeaconRequest(httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }), invocationContext(), svc);
+    const res = await handleBeaconRequest(
+      httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }),
+      invocationContext(),
+      svc,
+    );
     expect(res.status).toBe(503);
     expect((res.headers as Record<string, string>)['Retry-After']).toBe('7');
   });

@@ -17,8 +17,16 @@ let svc: TestServices;
 beforeAll(async () => {
   svc = await testServices();
   // warm up: first calls compile the validator and load the parsers
-  await handleBeaconRequest(httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }), invocationContext(), svc);
-  await handleCmcdRequest(httpRequest({ body: 'sid="warm",e=ps,sta=p,ts=1795428000000', headers: { 'content-type': 'application/cmcd' } }), invocationContext(), svc);
+  await handleBeaconRequest(
+    httpRequest({ body: JSON.stringify(validBeacon()), headers: { 'content-type': 'application/json' } }),
+    invocationContext(),
+    svc,
+  );
+  await handleCmcdRequest(
+    httpRequest({ body: 'sid="warm",e=ps,sta=p,ts=1795428000000', headers: { 'content-type': 'application/cmcd' } }),
+    invocationContext(),
+    svc,
+  );
 });
 afterAll(async () => svc.cleanup());
 
@@ -37,7 +45,11 @@ interface Measured {
  * test's own garbage or vitest's work can land in one run; the least is the handler's own cost.
  */
 async function measure(handler: typeof handleBeaconRequest, body: Buffer, headers: Record<string, string>): Promise<Measured> {
-  const runs = [await measureOnce(handler, body, headers), await measureOnce(handler, body, headers), await measureOnce(handler, body, headers)];
+  const runs = [
+    await measureOnce(handler, body, headers),
+    await measureOnce(handler, body, headers),
+    await measureOnce(handler, body, headers),
+  ];
   return runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
 }
 
@@ -58,15 +70,60 @@ async function measureOnce(handler: typeof handleBeaconRequest, body: Buffer, he
 // Bodies the issue reproduced (and their siblings), each at most 16 KB on the wire.
 const zeros = (n: number) => `[${Array(n).fill('0').join(',')}]`;
 const HOSTILE: Array<[string, typeof handleBeaconRequest, () => Buffer, Record<string, string>]> = [
-  ['gzip JSON array of 0s', handleBeaconRequest, () => gz(zeros(4_000_000)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
-  ['gzip NDJSON of 0s', handleBeaconRequest, () => gz('0\n'.repeat(4_000_000)), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }],
-  ['gzip text/plain NDJSON of objects', handleBeaconRequest, () => gz('{}\n'.repeat(3_000_000)), { 'content-type': 'text/plain', 'content-encoding': 'gzip' }],
-  ['gzip CMCD lines', handleCmcdRequest, () => gz('sid="s",e=ps,sta=p\n'.repeat(300_000)), { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' }],
-  ['gzip one huge CMCD line', handleCmcdRequest, () => gz(`sid="s",x="${'a'.repeat(8_000_000)}"`), { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' }],
-  ['gzip cmcd holding a 4M-element array', handleBeaconRequest, () => gz(JSON.stringify(validBeacon()).replace(/}$/, `,"cmcd":{"x":[${Array(4_000_000).fill('1').join(',')}]}}`)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
-  ['gzip Extra holding 1M short strings', handleBeaconRequest, () => gz(JSON.stringify(validBeacon()).replace(/}$/, `,"junk":[${Array(1_000_000).fill('"ab"').join(',')}]}`)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
-  ['deflate nested arrays', handleBeaconRequest, () => zlib.deflateSync(`[${'['.repeat(2_000_000)}]`, { level: 9 }), { 'content-type': 'application/json', 'content-encoding': 'deflate' }],
-  ['16 KB of nesting, identity', handleBeaconRequest, () => Buffer.from(JSON.stringify(validBeacon()).replace(/}$/, `,"cmcd":{"x":${'['.repeat(8000)}${']'.repeat(8000)}}}`)), { 'content-type': 'application/json' }],
+  [
+    'gzip JSON array of 0s',
+    handleBeaconRequest,
+    () => gz(zeros(4_000_000)),
+    { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip NDJSON of 0s',
+    handleBeaconRequest,
+    () => gz('0\n'.repeat(4_000_000)),
+    { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip text/plain NDJSON of objects',
+    handleBeaconRequest,
+    () => gz('{}\n'.repeat(3_000_000)),
+    { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip CMCD lines',
+    handleCmcdRequest,
+    () => gz('sid="s",e=ps,sta=p\n'.repeat(300_000)),
+    { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip one huge CMCD line',
+    handleCmcdRequest,
+    () => gz(`sid="s",x="${'a'.repeat(8_000_000)}"`),
+    { 'content-type': 'application/cmcd', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip cmcd holding a 4M-element array',
+    handleBeaconRequest,
+    () => gz(JSON.stringify(validBeacon()).replace(/}$/, `,"cmcd":{"x":[${Array(4_000_000).fill('1').join(',')}]}}`)),
+    { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  ],
+  [
+    'gzip Extra holding 1M short strings',
+    handleBeaconRequest,
+    () => gz(JSON.stringify(validBeacon()).replace(/}$/, `,"junk":[${Array(1_000_000).fill('"ab"').join(',')}]}`)),
+    { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  ],
+  [
+    'deflate nested arrays',
+    handleBeaconRequest,
+    () => zlib.deflateSync(`[${'['.repeat(2_000_000)}]`, { level: 9 }),
+    { 'content-type': 'application/json', 'content-encoding': 'deflate' },
+  ],
+  [
+    '16 KB of nesting, identity',
+    handleBeaconRequest,
+    () => Buffer.from(JSON.stringify(validBeacon()).replace(/}$/, `,"cmcd":{"x":${'['.repeat(8000)}${']'.repeat(8000)}}}`)),
+    { 'content-type': 'application/json' },
+  ],
   ['16 KB of 1-char records, identity', handleBeaconRequest, () => Buffer.from(zeros(8000)), { 'content-type': 'application/json' }],
 ];
 
@@ -75,7 +132,8 @@ describe('hostile requests of at most 16 KB', () => {
     const body = makeBody();
     const m = await measure(handler, body, headers);
     // PRINT_FIGURES=1 for the table in docs/reliability-security.md
-    if (process.env.PRINT_FIGURES) console.log(`| ${_name} | ${body.length} | ${m.status} | ${m.cpuMs.toFixed(1)} | ${(m.rssBytes / 2 ** 20).toFixed(1)} |`);
+    if (process.env.PRINT_FIGURES)
+      console.log(`| ${_name} | ${body.length} | ${m.status} | ${m.cpuMs.toFixed(1)} | ${(m.rssBytes / 2 ** 20).toFixed(1)} |`);
     expect(m.status).toBeLessThan(500);
     expect(m.status).toBeGreaterThanOrEqual(200);
     expect(m.cpuMs).toBeLessThan(CPU_BUDGET_MS);
@@ -100,10 +158,18 @@ describe('hostile requests of at most 16 KB', () => {
   it('a 7 KB gzip request can no longer write a multi-megabyte row: cmcd and cdnHeaders are bounded', async () => {
     const hugeCmcd = { x: Array(50_000).fill('v'.repeat(50)) };
     const hugeHeaders = { server: 'x'.repeat(600_000) };
-    const body = JSON.stringify([validBeacon({ sessionId: 'big-cmcd', cmcd: hugeCmcd }), validBeacon({ sessionId: 'big-headers', cdnHeaders: hugeHeaders }), validBeacon({ sessionId: 'fine' })]);
+    const body = JSON.stringify([
+      validBeacon({ sessionId: 'big-cmcd', cmcd: hugeCmcd }),
+      validBeacon({ sessionId: 'big-headers', cdnHeaders: hugeHeaders }),
+      validBeacon({ sessionId: 'fine' }),
+    ]);
     const wire = gz(body);
     expect(wire.length).toBeLessThan(WIRE_BYTES);
-    const res = await handleBeaconRequest(httpRequest({ body: wire, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }), invocationContext(), svc);
+    const res = await handleBeaconRequest(
+      httpRequest({ body: wire, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }),
+      invocationContext(),
+      svc,
+    );
     // Over the ratio cap (decoded > 100x wire) the request is refused whole; under it, per record.
     expect([202, 413]).toContain(res.status);
     const rows = await readNdjsonTree(path.join(svc.dir, 'sink'));
@@ -113,16 +179,30 @@ describe('hostile requests of at most 16 KB', () => {
 
   it('bounded per record (not only by the ratio cap): an identity body with 600 cmcd keys is rejected with the reason', async () => {
     const cmcd = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]));
-    const res = await handleBeaconRequest(httpRequest({ body: JSON.stringify([validBeacon({ sessionId: 'keys', cmcd }), validBeacon({ sessionId: 'ok' })]), headers: { 'content-type': 'application/json' } }), invocationContext(), svc);
+    const res = await handleBeaconRequest(
+      httpRequest({
+        body: JSON.stringify([validBeacon({ sessionId: 'keys', cmcd }), validBeacon({ sessionId: 'ok' })]),
+        headers: { 'content-type': 'application/json' },
+      }),
+      invocationContext(),
+      svc,
+    );
     expect(res.status).toBe(202);
-    expect(res.jsonBody).toMatchObject({ accepted: 1, rejected: [{ index: 0, errors: [expect.stringMatching(/^cmcd: more than 512 keys/)] }] });
+    expect(res.jsonBody).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 0, errors: [expect.stringMatching(/^cmcd: more than 512 keys/)] }],
+    });
   });
 
   it('dead letters of one request stay small: 4 KB of raw text per record, a per-request budget (was: 8.4 MB from 9.8 KB gzip)', async () => {
     const big = Array.from({ length: 500 }, (_, i) => ({ sessionId: `s${i}`.padEnd(1000, 'x'), junk: 'y'.repeat(1500) }));
     const wire = gz(JSON.stringify(big));
     expect(wire.length).toBeLessThan(WIRE_BYTES);
-    const res = await handleBeaconRequest(httpRequest({ body: wire, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }), invocationContext(), svc);
+    const res = await handleBeaconRequest(
+      httpRequest({ body: wire, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }),
+      invocationContext(),
+      svc,
+    );
     expect(res.status).toBeLessThan(500);
     for (const f of await glob(path.join(svc.dir, 'deadletter'), /rejected\/.*\.json$/)) {
       const text = await readFile(f, 'utf8');

@@ -60,7 +60,14 @@ export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGe
     const sender = { clientIp, userAgent: ua ? safeDecode(ua) : undefined };
     yield record.error === undefined
       ? { index: index++, value: record.value, line, sender, text: t, bytes }
-      : { index: index++, error: `line ${line}: ${record.error}`, raw: boundedRaw(withClientPrefix(t, clientIp)), line, text: withClientPrefix(t, clientIp), bytes };
+      : {
+          index: index++,
+          error: `line ${line}: ${record.error}`,
+          raw: boundedRaw(withClientPrefix(t, clientIp)),
+          line,
+          text: withClientPrefix(t, clientIp),
+          bytes,
+        };
   }
 }
 

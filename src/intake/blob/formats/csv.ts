@@ -62,19 +62,17 @@ export async function* csv(source: Readable, maxRecordBytes: number): AsyncGener
   const dropped: Array<{ line: number; bytes: number }> = [];
   // max_record_size catches a record over the cap that spans lines (a quoted newline): csv-parse
   // cannot resume after it, so the file is refused from there (records before it are kept).
-  const parser = source
-    .pipe(dropLongLines(maxRecordBytes, dropped))
-    .pipe(
-      parseCsv({
-        columns: false,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        bom: true,
-        info: true,
-        raw: true,
-        max_record_size: maxRecordBytes,
-      }),
-    );
+  const parser = source.pipe(dropLongLines(maxRecordBytes, dropped)).pipe(
+    parseCsv({
+      columns: false,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+      info: true,
+      raw: true,
+      max_record_size: maxRecordBytes,
+    }),
+  );
   let header: string[] | undefined;
   let index = 0;
   for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
