@@ -19,7 +19,6 @@ const bicepBinary = () => {
   return version ? path.join(base, version, 'tools', 'bicep') : undefined;
 };
 
- 
 type Json = Record<string, any>;
 const template = (rel: string): Json => JSON.parse(readFileSync(path.join(arm, rel), 'utf8')) as Json;
 const resourcesOf = (t: Json): Json[] => (Array.isArray(t.resources) ? t.resources : Object.values(t.resources ?? {})) as Json[];
