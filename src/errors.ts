@@ -29,3 +29,19 @@ export class NotDurableError extends Error {
 export class UnreadableFileError extends Error {
   override name = 'UnreadableFileError';
 }
+
+/** The name of anything thrown (`TimeoutError`, `AbortError`...), or undefined when it has none. */
+export function errorName(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string')
+    return (err as { name: string }).name;
+  return undefined;
+}
+
+/** The system error code of anything thrown or of its cause (`ENOENT`, `ECONNREFUSED`...), if any. */
+export function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}

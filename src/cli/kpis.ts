@@ -3,6 +3,7 @@
 // {"totals": ...} object. A folder is read whole (the file sink's data/sink/QoeEvents/, or data/sink/).
 import { parseArgs } from 'node:util';
 import { kpiReport } from '../analytics/report.js';
+import { errorMessage } from '../errors.js';
 
 const USAGE =
   'usage: npm run kpis -- <rows.ndjson | folder> [--at <ISO evaluation time, default now>] [--timeout-ms <inactivity timeout, default 300000>]';
@@ -24,6 +25,6 @@ try {
     `kpis: ${report.sessions} sessions from ${report.rows} rows in ${report.files} files${report.skipped ? `, ${report.skipped} lines skipped (not QoeEvents rows)` : ''}\n`,
   );
 } catch (err) {
-  process.stderr.write(`kpis: ${(err as Error).message}\n`);
+  process.stderr.write(`kpis: ${errorMessage(err)}\n`);
   process.exitCode = 2;
 }

@@ -138,7 +138,7 @@ function fromHeaders(headers: Record<string, string>): string | null {
     }
     if (hint < best) best = hint;
   }
-  return best === NONE ? null : HINT_NAMES[best];
+  return best === NONE ? null : (HINT_NAMES[best] ?? null);
 }
 
 const HOST_CACHE_MAX = 10_000;

@@ -87,7 +87,7 @@ export class KqlSchemaBuilder {
     const L = kustoLanguage();
     const K = L.Syntax.SyntaxKind;
     const out: KqlDiagnostic[] = [];
-    const command = text.split('\n', 1)[0].trimEnd();
+    const command = (text.split('\n', 1)[0] ?? '').trimEnd();
     const report = (start: number, code: string, message: string) => out.push({ file, ...at(start), code, message, command });
 
     const code = L.KustoCode.ParseAndAnalyze(text, this.currentGlobals());
@@ -97,7 +97,7 @@ export class KqlSchemaBuilder {
     }
     const commandKinds = [K.CustomCommand, K.UnknownCommand, K.PartialCommand, K.BadCommand];
     const root = findFirst(code.Syntax, (n) => commandKinds.includes(n.Kind));
-    const name = root?.Kind === K.CustomCommand ? (root.ReferencedSymbol?.Name ?? '?') : undefined;
+    const name = root && root.Kind === K.CustomCommand ? (root.ReferencedSymbol?.Name ?? '?') : undefined;
     const cmd = root && name ? new Command(L, name, root, text, (q) => this.analyzeQuery(q)) : undefined;
 
     // `.drop ... ifexists` of something absent is fine; the parser still calls the name unknown.

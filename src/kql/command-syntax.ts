@@ -179,7 +179,7 @@ export function reportSkippedText(
     for (let t = node.GetFirstToken(); t && t.TextStart < end; t = t.GetNextToken()) {
       const joined = t.Kind === K.StringLiteralToken && t.GetPreviousToken()?.Kind === K.StringLiteralToken;
       if (!joined) {
-        const rest = text.slice(t.TextStart, end).split('\n', 1)[0];
+        const rest = text.slice(t.TextStart, end).split('\n', 1)[0] ?? '';
         const hint = rest.startsWith('.') ? ' (separate commands with a blank line)' : '';
         report(t.TextStart, 'unexpected-text', `unexpected text, ignored by the parser: '${rest}'${hint}`);
         break;

@@ -296,7 +296,7 @@ function setColumns(s: Schema, c: Command, at: SyntaxElement, columns: KqlColumn
 }
 
 function sameColumns(a: KqlColumn[], b: KqlColumn[]): boolean {
-  return a.length === b.length && a.every((col, i) => col.name === b[i].name && col.type === b[i].type);
+  return a.length === b.length && a.every((col, i) => col.name === b[i]?.name && col.type === b[i]?.type);
 }
 
 function mappingEntries(c: Command, at: SyntaxElement, json: unknown): KqlMappingEntry[] | undefined {

@@ -42,19 +42,21 @@ export async function listScripts(dir: string): Promise<KqlScript[]> {
   const scripts: KqlScript[] = [];
   for (const name of names) {
     const m = SCRIPT_NAME.exec(name);
-    if (!m) {
+    const [, version, description] = m ?? [];
+    if (version === undefined || description === undefined) {
       throw new KqlScriptError(
         `${join(dir, name)}: not a versioned script name; expected V<NNN>__<description>.kql (e.g. V003__kpi_functions.kql)`,
       );
     }
     const path = join(dir, name);
     const text = await readFile(path, 'utf8');
-    scripts.push({ version: Number(m[1]), description: m[2].replace(/_/g, ' '), name, path, text, checksum: checksum(text) });
+    scripts.push({ version: Number(version), description: description.replace(/_/g, ' '), name, path, text, checksum: checksum(text) });
   }
   scripts.sort((a, b) => a.version - b.version);
-  for (let i = 1; i < scripts.length; i++) {
-    if (scripts[i].version === scripts[i - 1].version) {
-      throw new KqlScriptError(`${scripts[i - 1].path} and ${scripts[i].path}: both are version ${scripts[i].version}`);
+  for (const [i, script] of scripts.entries()) {
+    const before = scripts[i - 1];
+    if (before?.version === script.version) {
+      throw new KqlScriptError(`${before.path} and ${script.path}: both are version ${script.version}`);
     }
   }
   return scripts;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { errorCode, errorMessage } from '../errors.js';
 
 export interface LocalEventGridOptions {
   connectionString: string;
@@ -72,8 +73,7 @@ async function loadState(file: string | undefined, log?: (line: string) => void)
     const state = JSON.parse(await readFile(file, 'utf8')) as Partial<State>;
     return new Map(Object.entries(state.delivered ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      log?.(`[event-grid] ${file}: unreadable, starting afresh (${(err as Error).message})`);
+    if (errorCode(err) !== 'ENOENT') log?.(`[event-grid] ${file}: unreadable, starting afresh (${errorMessage(err)})`);
     return new Map();
   }
 }
@@ -124,14 +124,14 @@ export function startLocalEventGrid(opts: LocalEventGridOptions): LocalEventGrid
             delivered++;
           } catch (err) {
             // Like Event Grid: the same blob is announced again on a later poll.
-            opts.log?.(`[event-grid] ${key}: delivery failed, will retry: ${(err as Error).message}`);
+            opts.log?.(`[event-grid] ${key}: delivery failed, will retry: ${errorMessage(err)}`);
           }
         }
       }
     } finally {
       if (delivered > 0 && opts.stateFile)
         await saveState(opts.stateFile, seen).catch((err) =>
-          opts.log?.(`[event-grid] could not save ${opts.stateFile}: ${(err as Error).message}`),
+          opts.log?.(`[event-grid] could not save ${opts.stateFile}: ${errorMessage(err)}`),
         );
     }
     return delivered;
@@ -139,7 +139,7 @@ export function startLocalEventGrid(opts: LocalEventGridOptions): LocalEventGrid
 
   const poll = () => (running ??= scan().finally(() => (running = undefined)));
   const timer = setInterval(
-    () => void poll().catch((err) => opts.log?.(`[event-grid] poll failed: ${(err as Error).message}`)),
+    () => void poll().catch((err) => opts.log?.(`[event-grid] poll failed: ${errorMessage(err)}`)),
     opts.intervalMs ?? 1000,
   );
   timer.unref();

@@ -15,6 +15,7 @@ import type { HttpResponseInit, InvocationContextInit } from '@azure/functions';
 import { getRegistrations, type Binding, type Registration } from './functions-core.js';
 import { resolveBindingExpression } from './binding-expressions.js';
 import { answerRuntimeRequest, isRuntimePath } from './runtime-endpoints.js';
+import { errorMessage } from '../errors.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = funcs;
 
@@ -218,7 +219,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   const server = http.createServer((req, res) => {
     void track(
       serve(req, res).catch((err: unknown) => {
-        log(`[host] ${req.method} ${req.url?.split('?')[0]} failed: ${(err as Error)?.message ?? err}`);
+        log(`[host] ${req.method} ${req.url?.split('?')[0]} failed: ${errorMessage(err)}`);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       }),

@@ -10,6 +10,7 @@ import { describeFunctions, routePrefixFromHostJson, startLocalHost } from './ho
 import { storageFromConfig } from '../storage.js';
 import { applyLocalSettings } from './settings.js';
 import { queueSettingsFromHostJson, startLocalTriggers } from './triggers.js';
+import { errorMessage } from '../errors.js';
 
 /** Starts Azurite unless one already serves the ports the settings name. */
 async function ensureAzurite(connectionString: string, dataDir: string): Promise<Azurite | undefined> {
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
       await services.batcher.flush();
       await services.sink.close?.();
     } catch (err) {
-      console.error(`stopping failed: ${(err as Error)?.message ?? err}`);
+      console.error(`stopping failed: ${errorMessage(err)}`);
       code = 1;
     }
     await azurite?.stop();
@@ -108,6 +109,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`npm start failed: ${(err as Error)?.message ?? err}`);
+  console.error(`npm start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 // `func start` puts local.settings.json's Values into the environment; settings already set win.
 // The local host and the local CLIs do the same before loadConfig() reads the environment.
 import { readFile } from 'node:fs/promises';
+import { errorCode, errorMessage } from '../errors.js';
 
 export async function applyLocalSettings(file = 'local.settings.json'): Promise<boolean> {
   try {
@@ -8,7 +9,7 @@ export async function applyLocalSettings(file = 'local.settings.json'): Promise<
     for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = String(v);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new Error(`${file}: ${(err as Error).message}`);
+    if (errorCode(err) === 'ENOENT') return false;
+    throw new Error(`${file}: ${errorMessage(err)}`);
   }
 }

@@ -20,6 +20,7 @@ import type { QueueClient, DequeuedMessageItem } from '@azure/storage-queue';
 import type { LocalHost } from './host.js';
 import { resolveBindingExpression } from './binding-expressions.js';
 import { parseSchedule, type Schedule } from './ncrontab.js';
+import { errorMessage } from '../errors.js';
 
 export interface QueueSettings {
   maxDequeueCount: number;
@@ -131,7 +132,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
       const schedule = parseSchedule(resolveBindingExpression(reg.trigger.schedule));
       timers.set(reg.name, { name: reg.name, schedule, next: schedule.next(now()), running: false });
     } catch (err) {
-      log(`[${reg.name}] timer not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
+      log(`[${reg.name}] timer not started: ${errorMessage(err).replace(/\n\s*/g, ' ')}`);
     }
   }
 
@@ -150,7 +151,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
     try {
       await track(opts.host.invoke(name, timer));
     } catch (err) {
-      log(`[${name}] failed: ${(err as Error).message}`);
+      log(`[${name}] failed: ${errorMessage(err)}`);
     } finally {
       t.running = false;
       t.last = started;
@@ -187,7 +188,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
         name = resolveBindingExpression(reg.trigger.queueName);
       } catch (err) {
         // As the host: this one function is in error, the others run.
-        log(`[${reg.name}] queue trigger not started: ${(err as Error).message.replace(/\n\s*/g, ' ')}`);
+        log(`[${reg.name}] queue trigger not started: ${errorMessage(err).replace(/\n\s*/g, ' ')}`);
         return [];
       }
       if (reg.trigger.connection && reg.trigger.connection !== 'AzureWebJobsStorage') {
@@ -228,7 +229,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
         }),
       );
     } catch (err) {
-      log(`[${q.reg.name}] message ${m.messageId} attempt ${m.dequeueCount} of ${qs.maxDequeueCount} failed: ${(err as Error).message}`);
+      log(`[${q.reg.name}] message ${m.messageId} attempt ${m.dequeueCount} of ${qs.maxDequeueCount} failed: ${errorMessage(err)}`);
       if (m.dequeueCount >= qs.maxDequeueCount) return toPoison(q, m, `failed ${m.dequeueCount} times`);
       await q.client.updateMessage(m.messageId, m.popReceipt, undefined, qs.visibilityTimeoutSeconds);
       return;
@@ -248,8 +249,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
       const { receivedMessageItems } = await q.client.receiveMessages({ numberOfMessages: qs.batchSize, visibilityTimeout: 600 });
       handled += receivedMessageItems.length;
       const results = await Promise.allSettled(receivedMessageItems.map((m) => handle(q, m)));
-      for (const r of results)
-        if (r.status === 'rejected') log(`[${q.reg.name}] queue housekeeping failed: ${(r.reason as Error)?.message}`);
+      for (const r of results) if (r.status === 'rejected') log(`[${q.reg.name}] queue housekeeping failed: ${errorMessage(r.reason)}`);
     }
     return handled;
   };
@@ -260,7 +260,7 @@ export function startLocalTriggers(opts: LocalTriggersOptions): LocalTriggers {
     if (stopped) return;
     polling = pollQueues()
       .catch((err: unknown) => {
-        log(`[queues] poll failed: ${(err as Error).message}`);
+        log(`[queues] poll failed: ${errorMessage(err)}`);
         return 0;
       })
       .then((n) => {

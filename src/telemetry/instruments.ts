@@ -13,6 +13,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { errorName } from '../errors.js';
 
 export interface Instruments {
   /** Records rejected at intake (kept in the dead-letter store), by `qoe.source` and `qoe.reason`. */
@@ -148,7 +149,7 @@ class Telemetry {
     try {
       return await fn(span);
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.name });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorName(err) });
       throw err;
     } finally {
       span.end();

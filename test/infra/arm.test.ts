@@ -55,7 +55,7 @@ describe('the compiled template', () => {
       ['QOE_ALERT_TEAMS_URL', 'qoe-alert-teams-url'],
       ['QOE_ALERT_SLACK_URL', 'qoe-alert-slack-url'],
       ['QOE_GRAFANA_URL', 'qoe-grafana-url'],
-    ]) {
+    ] as const) {
       expect(settings[key], key).toContain(`'${secret}'`);
       expect(settings[key], key).toContain('__bicep.secretRef');
     }

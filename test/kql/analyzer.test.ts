@@ -49,8 +49,8 @@ describe('KqlSchemaBuilder', () => {
   it('reports a command on an unknown table', () => {
     const ds = withEvents().applyScript('s.kql', '.alter table Evnets policy caching hot = 31d');
     expect(codes(ds)).toEqual(['KS204']);
-    expect(ds[0].message).toContain("'Evnets' does not refer to any known table");
-    expect([ds[0].line, ds[0].column]).toEqual([1, 14]);
+    expect(ds[0]?.message).toContain("'Evnets' does not refer to any known table");
+    expect([ds[0]?.line, ds[0]?.column]).toEqual([1, 14]);
   });
 
   it('reports a mapping for an unknown table (the parser does not check declared names)', () => {
@@ -71,7 +71,7 @@ describe('KqlSchemaBuilder', () => {
     const b = withEvents();
     const policy = b.applyScript('s.kql', `.alter table Events policy ingestionbatching '{"MaximumBatchingTimeSpan": "00:00:30",}'`);
     expect(codes(policy)).toEqual(['invalid-json']);
-    expect(policy[0].column).toBe(46);
+    expect(policy[0]?.column).toBe(46);
     const mapping = b.applyScript('s.kql', `.create-or-alter table Events ingestion json mapping "m" '[{"column": "SessionId", }]'`);
     expect(codes(mapping)).toEqual(['invalid-json']);
     expect(b.mappingColumns('Events', 'm')).toBeUndefined();
@@ -82,7 +82,7 @@ describe('KqlSchemaBuilder', () => {
     const bad = `.create-or-alter table Events ingestion json mapping "m" '[{"column":"SessionId","path":"$.SessionId"},{"column":"Sesion","path":"$.Sesion"}]'`;
     const ds = b.applyScript('s.kql', bad);
     expect(codes(ds)).toEqual(['unknown-column']);
-    expect(ds[0].message).toContain("'Sesion'");
+    expect(ds[0]?.message).toContain("'Sesion'");
     // Kusto joins adjacent string literals, as the docs' multi-line mapping examples do.
     const good = `.create-or-alter table Events ingestion json mapping "m"\n'['\n'{"column":"SessionId","Properties":{"Path":"$.SessionId"}},'\n'{"column":"StartupMs","path":"$.StartupMs"}'\n']'`;
     expect(b.applyScript('s.kql', good)).toEqual([]);
@@ -130,7 +130,7 @@ describe('KqlSchemaBuilder', () => {
   it('reports text the parser skips, such as two commands with no blank line between them', () => {
     const ds = withEvents().applyScript('s.kql', '.alter table Events policy caching hot = 31d\n.drop table Events');
     expect(codes(ds)).toEqual(['unexpected-text']);
-    expect([ds[0].line, ds[0].column]).toEqual([2, 1]);
+    expect([ds[0]?.line, ds[0]?.column]).toEqual([2, 1]);
   });
 
   it('merges columns with .create-merge and refuses to change a column type', () => {

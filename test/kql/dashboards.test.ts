@@ -95,17 +95,19 @@ describe('what the dashboards show (issue 17 item 7)', () => {
 
   it('dashboards read sessions, rollups or the deduplicated base, not re-sessionized raw events', async () => {
     for (const q of (await collectQueries('infra/grafana')).filter((x) => !x.isAlert)) {
-      // The freshness panel is the one reader of QoeEvents: ingestion_time() is per raw row.
-      if (/^QoeEvents\n/.test(q.query))
-        expect([q.where, q.query]).toEqual([q.where, expect.stringContaining('ingestion_time() - ReceivedAt')]);
+      // Freshness panels are the only readers of QoeEvents: ingestion_time() is per raw row.
+      if (/^QoeEvents\n/.test(q.query)) expect([q.where, q.query]).toEqual([q.where, expect.stringContaining('(IngestedAt - ReceivedAt)')]);
       expect([q.where, /\b(prev|next|row_cumsum)\(/.test(q.query)]).toEqual([q.where, false]);
     }
   });
 
-  it('a freshness panel shows p50 and p95 of ingestion_time() - ReceivedAt', async () => {
-    const fresh = (await queries('qoe-overview.json')).filter((q) => q.query.includes('ingestion_time() - ReceivedAt'));
-    expect(fresh).toHaveLength(1);
-    expect(fresh[0]!.query).toMatch(/percentile\(DelaySeconds, 50\).*percentile\(DelaySeconds, 95\)/);
+  it('freshness is one query (p50, p95, p99 of ingestion_time() - ReceivedAt), on the overview and the pipeline-health dashboard', async () => {
+    const freshness = async (name: string) => (await queries(name)).filter((q) => q.query.includes('extend IngestedAt = ingestion_time()'));
+    const [overview, health] = [await freshness('qoe-overview.json'), await freshness('qoe-pipeline-health.json')];
+    expect([overview.length, health.length]).toEqual([1, 1]);
+    expect(overview[0]!.query).toBe(health[0]!.query);
+    expect(overview[0]!.query).toContain('DelaySeconds = (IngestedAt - ReceivedAt) / 1s');
+    expect(overview[0]!.query).toMatch(/percentile\(DelaySeconds, 50\).*percentile\(DelaySeconds, 95\).*percentile\(DelaySeconds, 99\)/);
   });
 
   it("the session drill-down shows one session's events, bitrate, buffer and stalls, and the overview's session tables link to it", async () => {

@@ -31,9 +31,9 @@ describe('listScripts', () => {
       [2, 'V2__kpi_functions.kql', 'kpi functions'],
       [10, 'V010__tenth.kql', 'tenth'],
     ]);
-    expect(scripts[0].path).toBe(join(dir, 'V001__qoe_events.kql'));
-    expect(scripts[0].text).toBe('.create table T (A:string)\r\n');
-    expect(scripts[0].checksum).toBe(createHash('sha256').update('.create table T (A:string)\n').digest('hex'));
+    expect(scripts[0]?.path).toBe(join(dir, 'V001__qoe_events.kql'));
+    expect(scripts[0]?.text).toBe('.create table T (A:string)\r\n');
+    expect(scripts[0]?.checksum).toBe(createHash('sha256').update('.create table T (A:string)\n').digest('hex'));
   });
 
   it.each(['setup.kql', 'V1_missing_underscore.kql', 'V__no_version.kql', 'v001__lower_case.kql', 'V001__.kql', 'V001__with-dash.kql'])(
@@ -143,11 +143,11 @@ describe('splitCommands', () => {
 
   it('splits the released scripts as written', async () => {
     const [v001, v002] = await listScripts('kql');
-    expect(splitCommands(v001.text).map((c) => c.text.split(' ', 3).join(' '))).toEqual([
+    expect(splitCommands(v001?.text ?? '').map((c) => c.text.split(' ', 3).join(' '))).toEqual([
       '.create-merge table QoeEvents',
       '.create-or-alter table QoeEvents',
     ]);
-    expect(splitCommands(v002.text).map((c) => c.text.split('\n', 1)[0])).toEqual([
+    expect(splitCommands(v002?.text ?? '').map((c) => c.text.split('\n', 1)[0])).toEqual([
       '.alter table QoeEvents policy streamingingestion enable',
       '.alter table QoeEvents policy ingestionbatching ```',
       '.alter-merge table QoeEvents policy retention softdelete = 365d recoverability = enabled',

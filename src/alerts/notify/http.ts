@@ -1,6 +1,7 @@
 // POSTing a JSON payload to a webhook: a timeout, and a non-2xx answer is an error, so the queue
 // retries the message. Webhook URLs carry their secret (Slack's path, a Teams workflow's `sig`
 // query parameter), so errors name only the URL's origin.
+import { errorCode, errorMessage, errorName } from '../../errors.js';
 
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
@@ -50,8 +51,10 @@ export async function postJson(target: string, url: string, body: unknown, o: Po
       redirect: 'error', // a webhook that redirects is misconfigured; do not send the alert elsewhere
     });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const reason = e.name === 'TimeoutError' ? `no answer within ${o.timeoutMs} ms` : [e.message, e.cause?.code].filter(Boolean).join(': ');
+    const reason =
+      errorName(err) === 'TimeoutError'
+        ? `no answer within ${o.timeoutMs} ms`
+        : [errorMessage(err), errorCode(err)].filter(Boolean).join(': ');
     throw new DeliveryError(target, `${where}: ${reason}`);
   }
   const text = await res.text().catch(() => '');

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sink } from '../sink.js';
 import type { DeadLetterStore } from './store.js';
+import { errorMessage } from '../../errors.js';
 
 export interface ReplayProgress {
   done: number;
@@ -55,7 +56,7 @@ export async function replayDeadLetters(opts: {
       opts.onProgress?.({ ...progress, outcome: 'replayed' });
     } catch (err) {
       report.failed++;
-      opts.onProgress?.({ ...progress, outcome: 'failed', error: (err as Error)?.message ?? String(err) });
+      opts.onProgress?.({ ...progress, outcome: 'failed', error: errorMessage(err) });
     }
   }
   return report;

@@ -5,6 +5,7 @@
 // (role assignments take minutes to propagate); other permanent answers are data errors that no
 // path will take: dead letters. No SDK import here: the SDK's errors are read structurally.
 import { PermanentError, type RetryAfterHint } from '../retry.js';
+import { errorName } from '../../errors.js';
 
 export type KustoErrorCategory =
   | 'streaming-off' // StreamingIngestionPolicyNotEnabled, StreamingIngestionDisabledForCluster
@@ -71,7 +72,7 @@ export function categorize(err: unknown): KustoCallError {
   if (/StreamingIngestionPolicyNotEnabled|StreamingIngestionDisabledForCluster/i.test(codes)) category = 'streaming-off';
   else if (/UpdatePolicyIncompatible|QuerySchemaDoesNotMatchTableSchema/i.test(codes)) category = 'table-config';
   else if (status === 413 || /FileTooLarge|InputStreamTooLarge/i.test(codes)) category = 'request-properties';
-  else if (status === 429 || e.code === 'ThrottlingError' || (err as Error)?.name === 'ThrottlingError') category = 'throttled';
+  else if (status === 429 || e.code === 'ThrottlingError' || errorName(err) === 'ThrottlingError') category = 'throttled';
   else if (status === 401 || status === 403) category = 'auth';
   else if (status !== undefined && PERMANENT_STATUSES.has(status)) category = 'permanent';
   else category = 'transient';

@@ -3,7 +3,7 @@
 import { promisify } from 'node:util';
 import type { ReadableStream } from 'node:stream/web';
 import zlib from 'node:zlib';
-import { errorMessage, IntakeError } from '../../errors.js';
+import { errorCode, errorMessage, IntakeError } from '../../errors.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -33,7 +33,7 @@ export async function readCapped(body: ReadableStream | null, maxBytes: number):
 }
 
 function isTooLarge(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+  return errorCode(err) === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
 }
 
 /** Below this many decoded bytes the ratio cap does not apply (a 300-byte gzip of one beacon may well be 40:1). */

@@ -3,7 +3,7 @@
 // reader yields the pipeline's Candidate, index and line set.
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { errorMessage, UnreadableFileError } from '../../../errors.js';
+import { errorCode, errorMessage, UnreadableFileError } from '../../../errors.js';
 import { cdnlog } from './cdnlog.js';
 import { csv } from './csv.js';
 import { sniffGzip, type FileFormat } from './detect.js';
@@ -42,7 +42,7 @@ export async function* readRecords(
   try {
     yield* reader;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const code = errorCode(err) ?? '';
     if (err instanceof UnreadableFileError) throw err;
     if (code.startsWith('Z_') || /incorrect header check|unexpected end of file|invalid (block|distance|stored)/i.test(errorMessage(err))) {
       throw new UnreadableFileError(`corrupt gzip: ${errorMessage(err)}`);

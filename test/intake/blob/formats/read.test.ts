@@ -68,8 +68,8 @@ describe('file formats', () => {
   it('calls corrupt gzip and binary files unreadable', async () => {
     const gz = zlib.gzipSync(Buffer.from('{"a":1}\n'.repeat(1000)));
     const mid = Math.floor(gz.length / 2);
-    gz[mid] ^= 0xff;
-    gz[mid + 1] ^= 0xff;
+    gz.writeUInt8(gz.readUInt8(mid) ^ 0xff, mid);
+    gz.writeUInt8(gz.readUInt8(mid + 1) ^ 0xff, mid + 1);
     await expect(read(gz, 'ndjson', true, 64, false)).rejects.toBeInstanceOf(UnreadableFileError);
     await expect(read(Buffer.from('not gzip at all'), 'ndjson', true, 7, false)).rejects.toBeInstanceOf(UnreadableFileError);
     await expect(read(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'ndjson')).rejects.toThrow(/binary/);
