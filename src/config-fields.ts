@@ -185,11 +185,9 @@ export const fields = {
   QOE_ALERT_WINDOW_MINUTES: int(30, 1),
   /** Time bin of the KPI series (minutes). */
   QOE_ALERT_BIN_MINUTES: int(5, 1),
-  /** Anomaly score threshold for series_decompose_anomalies (lower = more sensitive). */
-  QOE_ALERT_THRESHOLD: z.coerce.number().positive().default(3),
-  /** Sessions a dimension value needs in a bin before its KPIs can alert. */
-  QOE_ALERT_MIN_SESSIONS: int(20, 0),
-  /** The same KPI and dimension value is not alerted again within this many minutes (0 = every new bin alerts). */
+  /** Attempts a series (all sessions, or one dimension value) needs in a bin to be judged, and a cause to be named. */
+  QOE_ALERT_MIN_SESSIONS: int(30, 0),
+  /** An open incident is messaged at most once per this many minutes ("ongoing" after that; 0 = every run). */
   QOE_ALERT_QUIET_MINUTES: int(60, 0),
   QOE_ALERT_QUEUE: z
     .string()

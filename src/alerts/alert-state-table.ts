@@ -1,14 +1,10 @@
 // Alert state in Table Storage (Azurite serves tables too), one table, two kinds of small entity:
 //
-// - partition `quiet`, one entity per KPI + dimension value: when it was last alerted, by which
-//   message, and the keys of the anomalies that message carried. The timer reads it for the quiet
-//   period, and to recognise anomalies it queued in a run that failed before storing them.
+// - partition `incident`, one entity per root cause: the incident open on it, when it was last
+//   seen and last alerted, so one incident is one message an hour and gets its "resolved" message
+//   (src/alerts/incident-lifecycle.ts).
 // - partition `sent`, one entity per alert message: which targets already took it, so a retry
 //   after one target failed sends only to the ones still missing.
-//
-// - partition `incident`, one entity per root cause (issue 18): the incident open on it, when it
-//   was last seen and last alerted, so one incident is one message an hour and gets its
-//   "resolved" message (src/alerts/incident-lifecycle.ts).
 //
 // Old entities are pruned by the timer; nothing here needs them after a day or two.
 import { createHash } from 'node:crypto';
@@ -22,34 +18,19 @@ export interface IncidentRecords {
   saveIncident(record: IncidentRecord): Promise<void>;
 }
 
-export interface QuietRecord {
-  lastAlertedAt: Date;
-  alertId: string;
-  /** Keys of this KPI's anomalies in that message. */
-  keys: string[];
-}
-
-export interface QuietPeriods {
-  lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined>;
-  markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void>;
-}
-
 export interface DeliveryLog {
   /** Targets that already took this alert. */
   delivered(alertId: string): Promise<Set<string>>;
   markDelivered(alertId: string, target: string, at: Date): Promise<void>;
 }
 
-export interface AlertState extends QuietPeriods, DeliveryLog, IncidentRecords {
+export interface AlertState extends DeliveryLog, IncidentRecords {
   /** Removes entities last written before `before`; at most `max` per call. Returns how many. */
   prune(before: Date, max?: number): Promise<number>;
 }
 
-const QUIET = 'quiet';
 const SENT = 'sent';
 const INCIDENT = 'incident';
-const quietKey = (kpi: string, dimension: string, value: string) =>
-  createHash('sha256').update(`${kpi}|${dimension}|${value}`).digest('hex');
 /** Table keys forbid / \ # ? and control characters; alert ids are hex, and target names are ours. */
 const TARGET = /^[a-z]{1,32}$/;
 
@@ -68,36 +49,6 @@ export class TableAlertState implements AlertState {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;
     }
-  }
-
-  async lastAlert(kpi: string, dimension: string, value: string): Promise<QuietRecord | undefined> {
-    const e = await this.get<{ LastAlertedAt: Date; AlertId: string; Keys: string }>(QUIET, quietKey(kpi, dimension, value));
-    return (
-      e && {
-        lastAlertedAt: new Date(e.LastAlertedAt),
-        alertId: String(e.AlertId),
-        keys: String(e.Keys ?? '')
-          .split(',')
-          .filter(Boolean),
-      }
-    );
-  }
-
-  async markAlerted(kpi: string, dimension: string, value: string, record: QuietRecord): Promise<void> {
-    await this.ensure();
-    await this.table.upsertEntity(
-      {
-        partitionKey: QUIET,
-        rowKey: quietKey(kpi, dimension, value),
-        Kpi: kpi,
-        Dimension: dimension,
-        DimensionValue: value,
-        LastAlertedAt: record.lastAlertedAt,
-        AlertId: record.alertId,
-        Keys: record.keys.join(','),
-      },
-      'Replace',
-    );
   }
 
   async openIncidents(): Promise<IncidentRecord[]> {

@@ -1,23 +1,16 @@
-// Data Explorer side of alerting: run the detector for a window, read which anomalies are already
-// stored, and append new ones to QoeAnomalies (kql/V005).
+// Data Explorer side of alerting: run the session detector (kql/V011) for a window, read the
+// sessions the ranking contrasts, read which anomalies are already stored, and append new ones to
+// QoeAnomalies (kql/V005, V012).
 import { KqlLiteral, type KustoExecutor } from '../kql/kusto-client.js';
 import { cleanText, parseAnomalyRows, type Anomaly, type InvalidRow } from './anomaly.js';
 import type { QoeSession } from '../analytics/root-cause-sessions.js';
-import { DETECT_ANOMALIES, DETECT_SESSION_ANOMALIES, RANKING_SESSIONS, STORED_KEYS } from './queries.js';
-
-export interface DetectWindow {
-  start: Date;
-  end: Date;
-  binMinutes: number;
-  threshold: number;
-  minSessions: number;
-}
+import { DETECT_SESSION_ANOMALIES, RANKING_SESSIONS, STORED_KEYS } from './queries.js';
 
 export interface StoredAnomaly extends Anomaly {
   detectedAt: Date;
   /** false: kept for the record but not sent (quiet period, or no target configured). */
   alerted: boolean;
-  /** The incident it belongs to and what the ranking said (kql/V012); absent from the V004 detector. */
+  /** The incident it belongs to and what the ranking said (kql/V012); empty on rows written before V012. */
   incident?: {
     id: string;
     rootCause: Record<string, string>;
@@ -37,7 +30,6 @@ export interface SessionDetectWindow {
 }
 
 export interface AnomalyStore {
-  detect(window: DetectWindow): Promise<{ anomalies: Anomaly[]; invalid: InvalidRow[] }>;
   /** DetectSessionAnomalies (kql/V011). */
   detectSessions(window: SessionDetectWindow): Promise<{ anomalies: Anomaly[]; invalid: InvalidRow[] }>;
   /** Sessions of the window and of the same time of day on the days before, for the ranking. */
@@ -124,16 +116,6 @@ export function ingestInlineCommands(rows: StoredAnomaly[]): string[] {
 
 export function kustoAnomalyStore(executor: KustoExecutor, database: string): AnomalyStore {
   return {
-    async detect(w) {
-      const rows = await executor.query(database, DETECT_ANOMALIES, {
-        start: KqlLiteral.datetime(w.start),
-        end: KqlLiteral.datetime(w.end),
-        binSize: KqlLiteral.timespan(w.binMinutes * 60_000),
-        threshold: KqlLiteral.real(w.threshold),
-        minSessions: KqlLiteral.long(w.minSessions),
-      });
-      return parseAnomalyRows(rows);
-    },
     async detectSessions(w) {
       const rows = await executor.query(database, DETECT_SESSION_ANOMALIES, {
         start: KqlLiteral.datetime(w.start),

@@ -58,7 +58,7 @@ export function alertKey(a: { timestamp: Date; kpi: string; dimension: string; d
   return createHash('sha256').update(`${a.timestamp.toISOString()}|${a.kpi}|${a.dimension}|${a.dimensionValue}`).digest('hex').slice(0, 32);
 }
 
-/** Rows of DetectQoeAnomalies -> anomalies; bad rows are reported, not guessed at; a repeated key counts once. */
+/** Rows of DetectSessionAnomalies -> anomalies; bad rows are reported, not guessed at; a repeated key counts once. */
 export function parseAnomalyRows(rows: ReadonlyArray<Record<string, unknown>>): { anomalies: Anomaly[]; invalid: InvalidRow[] } {
   const anomalies: Anomaly[] = [];
   const invalid: InvalidRow[] = [];

@@ -1,7 +1,7 @@
 // One anomaly-timer run on session KPIs (issue 18): detect (DetectSessionAnomalies, kql/V011) ->
 // rank root causes on the sessions of the anomalous bins -> group into incidents -> plan messages
 // against the open incidents (one per cause, an hour of silence, resolved when clean) -> queue ->
-// remember -> store. As in detect.ts, a message is queued before its record is written and the
+// remember -> store. A message is queued before its record is written and the
 // anomalies are stored last: a failure anywhere is caught up by the next run (its window
 // overlaps), at worst with a repeated message, never a lost one.
 import { errorMessage } from '../errors.js';

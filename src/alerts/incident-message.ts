@@ -1,14 +1,46 @@
 // One alert message per incident: the named cause, its KPIs and their contrasts, the impacted
 // sessions and severity, and the most severe anomalies (bounded, far below the queue's 64 KiB).
 import { createHash } from 'node:crypto';
-import { arrow, dashboardLink, type GroupOptions } from './group.js';
 import { causeLabel, type Incident } from './incidents.js';
-import { MAX_MESSAGE_JSON_BYTES, type AlertIncident, type AlertMessage } from './message.js';
+import { arrow, MAX_MESSAGE_JSON_BYTES, type AlertIncident, type AlertMessage } from './message.js';
 
-export interface IncidentMessageOptions extends Omit<GroupOptions, 'maxListed'> {
+export interface GrafanaLink {
+  url: string;
+  dashboardUid: string;
+}
+
+export interface IncidentMessageOptions {
   incidentId: string;
   kind: AlertIncident['kind'];
+  detectedAt: Date;
+  windowStart: Date;
+  windowEnd: Date;
+  grafana?: GrafanaLink;
+  /** Anomalies listed per message (default 50); the rest are counted in `omitted`. */
   maxListed?: number;
+}
+
+/** Grafana template variables of infra/grafana/qoe-overview.json, by dimension. */
+const DASHBOARD_VARIABLES: Record<string, string> = {
+  Country: 'country',
+  Cdn: 'cdn',
+  Os: 'os',
+  DeviceType: 'devicetype',
+  ContentId: 'content',
+};
+
+/** Context before the window, so the chart shows what "normal" looked like. */
+const LINK_CONTEXT_MS = 6 * 3600_000;
+
+/** The overview over [from, to), filtered on every dimension of the cause the dashboard has a variable for. */
+export function dashboardLink(grafana: GrafanaLink | undefined, cause: Record<string, string>, from: Date, to: Date): string | undefined {
+  if (!grafana) return undefined;
+  const q = new URLSearchParams({ orgId: '1', from: String(from.getTime()), to: String(to.getTime()) });
+  for (const [dimension, value] of Object.entries(cause).sort()) {
+    const variable = DASHBOARD_VARIABLES[dimension];
+    if (variable) q.set(`var-${variable}`, value);
+  }
+  return `${grafana.url}/d/${encodeURIComponent(grafana.dashboardUid)}?${q.toString()}`;
 }
 
 /** "[critical] QoE incident: Cdn=Fastly, Region=US-CA: vsf_rate ▲, qoe_score ▼" */
@@ -26,8 +58,6 @@ function build(i: Incident, o: IncidentMessageOptions, listed: number): AlertMes
     .slice(0, o.kind === 'resolved' ? 0 : listed)
     .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || a.kpi.localeCompare(b.kpi));
   const dims = Object.keys(i.cause).sort();
-  // The dashboard filters on the cause's first dimension that has a variable.
-  const first = dims[0];
   return {
     version: 1,
     alertId: createHash('sha256').update(`${o.incidentId}|${o.kind}|${o.detectedAt.toISOString()}`).digest('hex').slice(0, 16),
@@ -55,15 +85,7 @@ function build(i: Incident, o: IncidentMessageOptions, listed: number): AlertMes
     })),
     omitted: o.kind === 'resolved' ? 0 : i.anomalies.length - members.length,
     ...(o.grafana
-      ? {
-          dashboardUrl: dashboardLink(
-            o.grafana,
-            first ?? '',
-            first ? i.cause[first]! : '',
-            new Date(o.windowStart.getTime() - 6 * 3600_000),
-            o.windowEnd,
-          ),
-        }
+      ? { dashboardUrl: dashboardLink(o.grafana, i.cause, new Date(o.windowStart.getTime() - LINK_CONTEXT_MS), o.windowEnd) }
       : {}),
     incident: {
       id: o.incidentId,

@@ -3,6 +3,9 @@
 // the Functions queue extension's default encoding (host.json extensions.queues.messageEncoding).
 import { z } from 'zod';
 
+/** How a KPI moved, in titles and lines: ▲ up, ▼ down. */
+export const arrow = (direction: 'up' | 'down'): string => (direction === 'up' ? '▲' : '▼');
+
 export interface AlertAnomaly {
   /** QoeAnomalies.AlertKey of this anomaly. */
   key: string;

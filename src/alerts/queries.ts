@@ -2,21 +2,16 @@
 // scripts build. Every value travels as a query parameter (`declare query_parameters`); nothing
 // is ever pasted into these texts.
 
-/**
- * Anomalous points in [start, end), one row each: the contract of DetectQoeAnomalies (kql/V004).
- * The explicit `project` makes the contract visible to kql:check: a renamed column fails it.
- */
-export const DETECT_ANOMALIES = `declare query_parameters(start:datetime, end:datetime, binSize:timespan, threshold:real, minSessions:long);
-DetectQoeAnomalies(start, end, binSize, threshold, minSessions)
-| project Timestamp, Kpi, Dimension, DimensionValue, Value, Baseline, Score, Direction, Sessions`;
-
 /** Keys of the anomalies already stored for bins in [since, until): those were handled before. */
 export const STORED_KEYS = `declare query_parameters(since:datetime, until:datetime);
 QoeAnomalies
 | where Timestamp >= since and Timestamp < until
 | distinct AlertKey`;
 
-/** Anomalous bins of the session KPIs in [start, end): the contract of DetectSessionAnomalies (kql/V011). */
+/**
+ * Anomalous bins of the session KPIs in [start, end): the contract of DetectSessionAnomalies (kql/V011).
+ * The explicit `project` makes the contract visible to kql:check: a renamed column fails it.
+ */
 export const DETECT_SESSION_ANOMALIES = `declare query_parameters(start:datetime, end:datetime, binSize:timespan, minAttempts:long, historyDays:long);
 DetectSessionAnomalies(start, end, binSize, minAttempts, historyDays)
 | project Timestamp, Kpi, Dimension, DimensionValue, Value, Baseline, Score, Direction, Sessions`;
@@ -37,4 +32,4 @@ QoeAnomalySessions(start - historyDays * 1d - binSize, end)
 | take maxRows`;
 
 /** Every query the alerting code sends, by name (kql:check reports problems under these names). */
-export const ALERT_QUERIES: Record<string, string> = { DETECT_ANOMALIES, STORED_KEYS, DETECT_SESSION_ANOMALIES, RANKING_SESSIONS };
+export const ALERT_QUERIES: Record<string, string> = { DETECT_SESSION_ANOMALIES, RANKING_SESSIONS, STORED_KEYS };

@@ -1,6 +1,6 @@
 // The whole judgement on sessions in one call: detect -> rank root causes per KPI -> incidents.
 // Used by the tests (on synthetic traffic) and by anyone holding sessions in memory; the timer
-// does the same with Data Explorer doing the detection (src/alerts/detect.ts).
+// does the same with Data Explorer doing the detection (src/alerts/detect-incidents.ts).
 import { isKpiName, type DimensionName } from '../analytics/root-cause-kpis.js';
 import { rankRootCauses, type RootCauseOptions } from '../analytics/root-cause.js';
 import type { QoeSession } from '../analytics/root-cause-sessions.js';

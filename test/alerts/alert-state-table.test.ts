@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableAlertState } from '../../src/alerts/alert-state-table.js';
+import type { IncidentRecord } from '../../src/alerts/incident-lifecycle.js';
 import { storageAccess } from '../../src/storage.js';
 import { startTestAzurite, type TestAzurite } from '../support/azurite.js';
 
@@ -13,27 +14,38 @@ beforeAll(async () => {
 afterAll(() => azurite?.stop());
 
 describe('TableAlertState', () => {
-  it('remembers the last alert per KPI and dimension value, with the keys it carried', async () => {
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toBeUndefined();
+  it('keeps one incident record per cause, open until resolved, whatever characters the cause holds', async () => {
+    expect(await state.openIncidents()).toEqual([]);
     const at = new Date('2026-11-23T10:32:00Z');
-    await state.markAlerted('stall_rate', 'Cdn', 'Akamai', { lastAlertedAt: at, alertId: 'a1b2c3d4e5f60718', keys: ['k1', 'k2'] });
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({
+    const record: IncidentRecord = {
+      causeKey: 'Cdn=Akamai|ContentId=a/b\\c#d?e',
+      incidentId: 'a1b2c3d4e5f60718',
+      cause: { Cdn: 'Akamai', ContentId: 'a/b\\c#d?e' },
+      openedAt: at,
+      lastSeenAt: at,
       lastAlertedAt: at,
-      alertId: 'a1b2c3d4e5f60718',
-      keys: ['k1', 'k2'],
-    });
-    // another KPI, or another value with characters table keys forbid, is another record
-    expect(await state.lastAlert('error_rate', 'Cdn', 'Akamai')).toBeUndefined();
-    await state.markAlerted('error_rate', 'ContentId', 'a/b\\c#d?e', { lastAlertedAt: at, alertId: 'ffff0000ffff0000', keys: ['k3'] });
-    expect((await state.lastAlert('error_rate', 'ContentId', 'a/b\\c#d?e'))?.keys).toEqual(['k3']);
-    // a later alert replaces the record
+      severity: 'major',
+      impactedSessions: 79,
+      kpis: ['vsf_rate'],
+    };
+    await state.saveIncident(record);
+    await state.saveIncident({ ...record, causeKey: '', cause: {}, incidentId: 'ffff0000ffff0000' });
+    expect(
+      (await state.openIncidents()).sort((a, b) => a.causeKey.localeCompare(b.causeKey)).map((r) => [r.causeKey, r.incidentId]),
+    ).toEqual([
+      ['', 'ffff0000ffff0000'],
+      [record.causeKey, 'a1b2c3d4e5f60718'],
+    ]);
+    // a later save replaces the record; a resolved one is no longer open
     const later = new Date('2026-11-23T11:40:00Z');
-    await state.markAlerted('stall_rate', 'Cdn', 'Akamai', { lastAlertedAt: later, alertId: '0123456789abcdef', keys: ['k9'] });
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toEqual({
+    await state.saveIncident({ ...record, lastSeenAt: later, lastAlertedAt: later });
+    expect((await state.openIncidents()).find((r) => r.causeKey === record.causeKey)).toEqual({
+      ...record,
+      lastSeenAt: later,
       lastAlertedAt: later,
-      alertId: '0123456789abcdef',
-      keys: ['k9'],
     });
+    await state.saveIncident({ ...record, causeKey: '', cause: {}, incidentId: 'ffff0000ffff0000', resolvedAt: later });
+    expect((await state.openIncidents()).map((r) => r.incidentId)).toEqual(['a1b2c3d4e5f60718']);
   });
 
   it('records deliveries per alert and target, adding to what is there', async () => {
@@ -47,11 +59,11 @@ describe('TableAlertState', () => {
 
   it('prunes entities written before a time, and keeps newer ones', async () => {
     expect(await state.prune(new Date(Date.now() - 3600_000))).toBe(0);
-    expect(await state.lastAlert('error_rate', 'ContentId', 'a/b\\c#d?e')).toBeDefined();
-    // three entities: two quiet records, one delivery record; at most `max` per call
+    expect(await state.openIncidents()).toHaveLength(1);
+    // three entities: two incident records, one delivery record; at most `max` per call
     expect(await state.prune(new Date(Date.now() + 60_000), 2)).toBe(2);
     expect(await state.prune(new Date(Date.now() + 60_000))).toBe(1);
-    expect(await state.lastAlert('stall_rate', 'Cdn', 'Akamai')).toBeUndefined();
+    expect(await state.openIncidents()).toEqual([]);
     expect(await state.delivered('a1b2c3d4e5f60718')).toEqual(new Set());
   });
 });

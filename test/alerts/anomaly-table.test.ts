@@ -1,7 +1,7 @@
 // The Data Explorer side, through the real azure-kusto-data client against the loopback stub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertKey } from '../../src/alerts/anomaly.js';
-import { DETECT_ANOMALIES, STORED_KEYS } from '../../src/alerts/queries.js';
+import { DETECT_SESSION_ANOMALIES, STORED_KEYS } from '../../src/alerts/queries.js';
 import { ingestInlineCommands, kustoAnomalyStore, type AnomalyStore, type StoredAnomaly } from '../../src/alerts/anomaly-table.js';
 import { createKustoExecutor, type KustoExecutor } from '../../src/kql/kusto-client.js';
 import { inlineRows, serveAnomalies, type AnomalyCluster } from '../support/anomalies.js';
@@ -40,11 +40,11 @@ const anomaly = (over: Partial<StoredAnomaly> = {}): StoredAnomaly => {
 };
 
 describe('kustoAnomalyStore', () => {
-  it('runs DetectQoeAnomalies with every value as a typed query parameter, none in the text', async () => {
+  it('runs DetectSessionAnomalies with every value as a typed query parameter, none in the text', async () => {
     cluster.detected = [
       {
         Timestamp: '2026-11-23T10:20:00Z',
-        Kpi: 'stall_rate',
+        Kpi: 'vsf_rate',
         Dimension: 'Cdn',
         DimensionValue: 'Akamai',
         Value: 0.41,
@@ -65,25 +65,25 @@ describe('kustoAnomalyStore', () => {
         Sessions: 1,
       },
     ];
-    const { anomalies, invalid } = await store.detect({
+    const { anomalies, invalid } = await store.detectSessions({
       start: new Date('2026-11-23T10:00:00Z'),
       end: new Date('2026-11-23T10:30:00Z'),
       binMinutes: 5,
-      threshold: 3,
-      minSessions: 20,
+      minAttempts: 30,
+      historyDays: 14,
     });
     const call = stub.queries.at(-1)!;
     expect(call.database).toBe('qoe');
-    expect(call.csl).toBe(DETECT_ANOMALIES);
+    expect(call.csl).toBe(DETECT_SESSION_ANOMALIES);
     expect(call.properties?.Parameters).toEqual({
       start: 'datetime(2026-11-23T10:00:00.000Z)',
       end: 'datetime(2026-11-23T10:30:00.000Z)',
       binSize: 'timespan(300000ms)',
-      threshold: 'real(3)',
-      minSessions: 'long(20)',
+      minAttempts: 'long(30)',
+      historyDays: 'long(14)',
     });
     expect(anomalies.map((a) => [a.timestamp.toISOString(), a.kpi, a.dimensionValue, a.sessions])).toEqual([
-      ['2026-11-23T10:20:00.000Z', 'stall_rate', 'Akamai', 812],
+      ['2026-11-23T10:20:00.000Z', 'vsf_rate', 'Akamai', 812],
     ]);
     expect(invalid).toHaveLength(1);
   });

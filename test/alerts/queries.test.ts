@@ -1,6 +1,6 @@
 // The alerting queries against the schema the versioned scripts build (kql:check does the same).
 import { describe, expect, it } from 'vitest';
-import { ALERT_QUERIES, DETECT_ANOMALIES } from '../../src/alerts/queries.js';
+import { ALERT_QUERIES, DETECT_SESSION_ANOMALIES } from '../../src/alerts/queries.js';
 import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/anomaly-table.js';
 import { checkKqlFolder } from '../../src/kql/analyzer.js';
 
@@ -19,7 +19,7 @@ describe('alerting KQL', () => {
         expect(query, name).not.toMatch(/datetime\(|ago\(|\d{4}-\d{2}-\d{2}/);
       }
       // a wrong column is caught: the check is not vacuous
-      expect(builder.analyzeQuery(DETECT_ANOMALIES.replace('DimensionValue', 'DimensionName')).length).toBeGreaterThan(0);
+      expect(builder.analyzeQuery(DETECT_SESSION_ANOMALIES.replace('DimensionValue', 'DimensionName')).length).toBeGreaterThan(0);
     },
   );
 

@@ -3,7 +3,7 @@
 // stands in for the generic webhook, Teams and Slack.
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectionWindow } from '../../src/alerts/detect.js';
+import { evaluationWindow } from '../../src/alerts/session-incidents.js';
 import { decodeQueueMessage, type AlertMessage } from '../../src/alerts/message.js';
 import { installFunctionsCore } from '../../src/local/functions-core.js';
 import { startLocalHost, type LocalHost } from '../../src/local/host.js';
@@ -58,13 +58,13 @@ async function queued(): Promise<AlertMessage[]> {
 }
 
 describe('anomalyTimer -> qoe-alerts -> alertNotifier', () => {
-  it('queues one alert per dimension value, delivers each to the webhook, Teams and Slack, and repeats nothing on the next run', async () => {
-    const { end } = detectionWindow(new Date(), 30, 5);
+  it('queues one alert per incident (here each anomalous series: no session ranks a cause), delivers each to the webhook, Teams and Slack, and repeats nothing on the next run', async () => {
+    const { end } = evaluationWindow(new Date(), 5, 30, 10);
     const bin = new Date(end.getTime() - 10 * 60_000).toISOString();
     cluster.detected = [
       {
         Timestamp: bin,
-        Kpi: 'stall_rate',
+        Kpi: 'rebuffering_ratio',
         Dimension: 'Cdn',
         DimensionValue: 'Akamai',
         Value: 0.41,
@@ -105,7 +105,7 @@ describe('anomalyTimer -> qoe-alerts -> alertNotifier', () => {
       ['Country', 'BR', 1],
     ]);
     expect(cluster.stored.map((r) => [r.Kpi, r.DimensionValue, r.Alerted])).toEqual([
-      ['stall_rate', 'Akamai', 'true'],
+      ['rebuffering_ratio', 'Akamai', 'true'],
       ['startup_p95_ms', 'Akamai', 'true'],
       ['avg_bitrate_kbps', 'BR', 'true'],
     ]);

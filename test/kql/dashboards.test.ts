@@ -38,8 +38,8 @@ describe('Grafana dashboards and alert rules, analysed offline', () => {
     await writeFile(
       file,
       (await readFile(file, 'utf8')).replace(
-        '5m, 3.0, 20)\\n| summarize Anomalies = count()',
-        '$__timeInterval, 3.0, 20)\\n| summarize Anomalies = count()',
+        '| summarize Incidents = dcount(IncidentId)',
+        '| summarize Incidents = dcount(IncidentId) by bin(DetectedAt, $__timeInterval)',
       ),
     );
     const { diagnostics } = await checkDashboards(dir, builder);

@@ -1,4 +1,4 @@
-// Anomaly rows for the Kusto stub: DetectQoeAnomalies answers with `detected`, `.ingest inline into
+// Anomaly rows for the Kusto stub: DetectSessionAnomalies answers with `detected`, `.ingest inline into
 // table QoeAnomalies` appends to `stored` (parsed back from its CSV), and the stored-keys query
 // answers from `stored`, like a cluster would.
 import { parse } from 'csv-parse/sync';
@@ -79,7 +79,7 @@ export interface AnomalyCluster {
 export function serveAnomalies(stub: KustoStub): AnomalyCluster {
   const cluster: AnomalyCluster = { detected: [], stored: [], ingests: [], detectCalls: [] };
   stub.onQuery = (call) => {
-    if (/Detect(Qoe|Session)Anomalies\(/.test(call.csl)) {
+    if (/DetectSessionAnomalies\(/.test(call.csl)) {
       cluster.detectCalls.push(call);
       return { columns: DETECT_COLUMNS, rows: cluster.detected.map((r) => DETECT_COLUMNS.map((c) => r[c.name as keyof DetectedRow])) };
     }

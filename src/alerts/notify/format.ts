@@ -1,6 +1,6 @@
 // Text shared by the Teams and Slack renderings: KPI values in their units, one line per KPI.
-import { arrow } from '../group.js';
-import type { AlertAnomaly, AlertMessage } from '../message.js';
+import { causeLabel } from '../incidents.js';
+import { arrow, type AlertAnomaly, type AlertMessage } from '../message.js';
 
 /** Ratios and rates as percentages, times in ms, bitrates in kbps. */
 export function formatValue(kpi: string, v: number | null): string {
@@ -44,23 +44,16 @@ export function windowText(m: AlertMessage): string {
 }
 
 export function omittedText(m: AlertMessage): string | undefined {
-  return m.omitted > 0 ? `…and ${m.omitted} more anomalies of this ${m.dimension} (QoeAnomalies has them all).` : undefined;
+  if (m.omitted <= 0) return undefined;
+  return `…and ${m.omitted} more anomalies ${m.incident ? 'in this incident' : `of this ${m.dimension}`} (QoeAnomalies has them all).`;
 }
-
-const label = (cause: Record<string, string>) =>
-  Object.keys(cause).length
-    ? Object.keys(cause)
-        .sort()
-        .map((d) => `${d}=${cause[d]}`)
-        .join(', ')
-    : 'all sessions';
 
 /** Incident messages: the named cause first, then each KPI's contrast in that cause. */
 export function incidentLines(m: AlertMessage): string[] {
   const i = m.incident;
   if (!i) return [];
-  if (i.kind === 'resolved') return [`Resolved: no anomaly with cause ${label(i.cause)} any more (incident ${i.id}).`];
-  const head = `Cause: ${label(i.cause)} · severity ${i.severity} · ${i.impactedSessions.toLocaleString('en-US')} impacted sessions${i.kind === 'ongoing' ? ' · still ongoing' : ''}`;
+  if (i.kind === 'resolved') return [`Resolved: no anomaly with cause ${causeLabel(i.cause)} any more (incident ${i.id}).`];
+  const head = `Cause: ${causeLabel(i.cause)} · severity ${i.severity} · ${i.impactedSessions.toLocaleString('en-US')} impacted sessions${i.kind === 'ongoing' ? ' · still ongoing' : ''}`;
   const kpis = i.kpis
     .filter((k) => k.kpiInWindow !== null)
     .map(

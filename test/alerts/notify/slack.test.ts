@@ -12,7 +12,13 @@ describe('Slack payload', () => {
     expect(p.blocks[0].text).toEqual({ type: 'plain_text', text: m.title, emoji: true });
     expect(p.blocks[1].text.type).toBe('mrkdwn');
     expect(p.blocks[1].text.text).toBe(
-      '• stall_rate ▲ 41.20% (baseline 6.10%; score 6.2, 812 sessions) at 10:20 UTC, 2 bins\n• startup_p95_ms ▲ 5,400 ms (baseline 1,900 ms; score 4.1, 798 sessions) at 10:25 UTC',
+      [
+        '• Cause: Cdn=Akamai, Region=US-CA · severity major · 79 impacted sessions',
+        '• vsf_rate in the cause: 31.00% vs 1.10% baseline (28.2x, 86% of the excess, 264 sessions)',
+        '• startup_p95_ms in the cause: 9,100 ms vs 2,000 ms baseline (4.6x, 74% of the excess, 264 sessions)',
+        '• vsf_rate ▲ 11.20% (baseline 0.90%; score 7.4, 812 sessions) at 10:10 UTC, 2 bins',
+        '• startup_p95_ms ▲ 5,400 ms (baseline 1,900 ms; score 4.1, 798 sessions) at 10:15 UTC',
+      ].join('\n'),
     );
     expect(p.blocks[2].elements[0].text).toContain(`alert ${m.alertId}`);
     expect(p.blocks[3].elements[0]).toEqual({ type: 'button', text: { type: 'plain_text', text: 'Open in Grafana' }, url: m.dashboardUrl });
