@@ -2,6 +2,7 @@
 // table QoeAnomalies` appends to `stored` (parsed back from its CSV), and the stored-keys query
 // answers from `stored`, like a cluster would.
 import { parse } from 'csv-parse/sync';
+import { QOE_ANOMALIES_COLUMNS } from '../../src/alerts/anomaly-table.js';
 import type { KustoStub, MgmtCall, V1Table } from './kusto-stub.js';
 
 export interface DetectedRow {
@@ -45,20 +46,8 @@ const DETECT_COLUMNS: V1Table['columns'] = [
   { name: 'Sessions', type: 'long' },
 ];
 
-const STORED_COLUMNS = [
-  'Timestamp',
-  'Kpi',
-  'Dimension',
-  'DimensionValue',
-  'Value',
-  'Baseline',
-  'Score',
-  'Direction',
-  'Sessions',
-  'DetectedAt',
-  'AlertKey',
-  'Alerted',
-] as const;
+/** The CSV maps by position onto the table's columns, as the app writes them. */
+const STORED_COLUMNS = QOE_ANOMALIES_COLUMNS;
 
 const INGEST = /^\.ingest inline into table QoeAnomalies with \(format = "csv"\) <\|\n([\s\S]*)$/;
 
