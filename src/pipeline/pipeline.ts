@@ -18,6 +18,13 @@ import { scrubAddresses } from '../enrich/client-ip.js';
 
 type RowOrigin = Parameters<typeof buildQoeEvent>[4];
 
+/** A candidate's rejection: its raw text when it never parsed, else the value it held. */
+function reject(c: Candidate, errors: string[], raw?: string): { rejected: RejectedRecord } {
+  return {
+    rejected: raw !== undefined ? { index: c.index, line: c.line, errors, raw } : { index: c.index, line: c.line, errors, record: c.value },
+  };
+}
+
 export class Pipeline {
   private readonly validator: BeaconValidator;
 
@@ -65,18 +72,14 @@ export class Pipeline {
     dimsOf: (c: Candidate) => ReturnType<Enricher['forSender']>,
     origin: RowOrigin,
   ): { row: string } | { rejected: RejectedRecord } {
-    const reject = (errors: string[], raw?: string): { rejected: RejectedRecord } => ({
-      rejected:
-        raw !== undefined ? { index: c.index, line: c.line, errors, raw } : { index: c.index, line: c.line, errors, record: c.value },
-    });
-    if (c.error !== undefined) return reject([c.error], c.raw);
-    if (!isPlainObject(c.value)) return reject(['record must be a JSON object']);
+    if (c.error !== undefined) return reject(c, [c.error], c.raw);
+    if (!isPlainObject(c.value)) return reject(c, ['record must be a JSON object']);
     const structural = this.structureErrors(c.value);
-    if (structural.length) return reject(structural);
+    if (structural.length) return reject(c, structural);
     const checked = this.validator.validate(c.value);
-    if (!checked.ok) return reject(checked.errors);
+    if (!checked.ok) return reject(c, checked.errors);
     const { extra, error } = this.extras(c.value);
-    if (error) return reject([error]);
+    if (error) return reject(c, [error]);
     const recordDims = this.enricher.forRecord(checked.beacon);
     // The last gate before the sink: no address written anywhere in a row (URLs, Extra, CMCD).
     return { row: scrubAddresses(serializeQoeEvent(buildQoeEvent(checked.beacon, extra, dimsOf(c), recordDims, origin))) };

@@ -1,7 +1,8 @@
 // One address reduction for every spelling of an address, and the scrub that applies it to any text.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { reduceAddress, scrubAddresses } from '../../src/enrich/client-ip.js';
+import fc from 'fast-check';
+import { addressHints, MAY_V4, MAY_V6, reduceAddress, scrubAddresses } from '../../src/enrich/client-ip.js';
 import { cdnlog } from '../../src/intake/blob/formats/cdnlog.js';
 
 describe('reduceAddress', () => {
@@ -63,5 +64,33 @@ describe('dead-lettered CDN-log lines', () => {
       expect(c.raw).not.toContain('203.0.113.77');
       expect(c.raw).not.toMatch(/cb00:714d/);
     }
+  });
+});
+
+describe('addressHints (the one-pass gate before the scans)', () => {
+  // The regular expressions the gate replaced: what it says must include everything they matched.
+  const V6 = /::|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}:/i;
+  const V4 = /\d\.\d{1,3}\.\d{1,3}\.(?!0\/)\d/;
+  const text = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:./"x% -'.split('')), maxLength: 80 });
+
+  it('never misses a shape the scans would reduce, and says which scan', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        const h = addressHints(t);
+        if (V6.test(t)) expect(h & MAY_V6, t).toBe(MAY_V6);
+        if (V4.test(t)) expect(h & MAY_V4, t).toBe(MAY_V4);
+      }),
+      { numRuns: 20_000, seed: 20261202 },
+    );
+  });
+
+  it('lets rows without an address through untouched, and still finds one hidden among hex ids and timestamps', () => {
+    const row =
+      '{"Timestamp":"2026-12-02T14:08:18.123Z","SessionId":"3f2c9a1e-77aa-4c1b-9d2e-0a1b2c3d4e5f","Bitrate":4500.5,"Version":"5.2.1"}';
+    expect(addressHints(row)).toBe(0);
+    expect(scrubAddresses(row)).toBe(row);
+    const hidden = row.replace('5.2.1', 'via 2001:db8:1234:5678:9abc:def0:1234:5678 and 198.51.100.23');
+    expect(addressHints(hidden)).toBe(MAY_V6 | MAY_V4);
+    expect(scrubAddresses(hidden)).toContain('via 2001:db8:1234::/48 and 198.51.100.0/24');
   });
 });
