@@ -42,7 +42,7 @@ interface PendingIngestions {
 }
 
 /** One intake span in this many is recorded (intake results are many; batches, few, all recorded). */
-export const INTAKE_SPAN_EVERY = 10;
+export const INTAKE_SPAN_EVERY = 100;
 
 const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 200, 300, 500, 1000, 2500, 5000, 10_000, 30_000];
 const ROW_BUCKETS = [1, 10, 50, 100, 500, 1000, 2500, 5000, 10_000];
