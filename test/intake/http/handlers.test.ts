@@ -52,6 +52,8 @@ describe('POST /api/beacons body forms', () => {
       ClientIpPrefix: '8.8.8.0/24',
       Os: 'Windows',
       Browser: 'Chrome',
+      // Chrome's reduced version looks like an IPv4 network address: the address scrub leaves it as is
+      BrowserVersion: '131.0.0.0',
       DeviceType: 'desktop',
       Cdn: 'Akamai',
       Source: 'http',
