@@ -10,6 +10,7 @@ import {
   settingsSchema,
   type SectionName,
 } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults: file sink, Azurite storage, shipped country database', () => {
@@ -42,8 +43,8 @@ describe('loadConfig', () => {
     try {
       loadConfig({ QOE_MAX_BODY_BYTES: 'lots', QOE_CDN_RULES: '{nope' });
     } catch (e) {
-      expect((e as Error).message).toContain('QOE_MAX_BODY_BYTES');
-      expect((e as Error).message).toContain('QOE_CDN_RULES');
+      expect(errorMessage(e)).toContain('QOE_MAX_BODY_BYTES');
+      expect(errorMessage(e)).toContain('QOE_CDN_RULES');
     }
     expect(() => loadConfig({ QOE_SINK: 'kusto' })).toThrowError(/KUSTO_CLUSTER_URI/);
   });

@@ -6,6 +6,7 @@ import { createKustoExecutor } from '../../src/kql/kusto-client.js';
 import { HISTORY_TABLE, migrate, MigrationError } from '../../src/kql/migrate.js';
 import { listScripts, splitCommands } from '../../src/kql/scripts.js';
 import { startKustoStub, type KustoStub } from '../support/kusto-stub.js';
+import { errorMessage } from '../../src/errors.js';
 
 interface HistoryRow {
   Version: number;
@@ -106,7 +107,7 @@ describe('kql:migrate against the real azure-kusto-data client and a loopback st
     await writeFile(first!.path, (await readFile(first!.path, 'utf8')) + '\n// an innocent-looking edit\n');
     const err = await run(stub, dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
-    expect((err as Error).message).toContain(`${first!.name} was changed after it was applied`);
+    expect(errorMessage(err)).toContain(`${first!.name} was changed after it was applied`);
   });
 
   it('stops at the first failing command with the service message, records the failure, and resumes later', async () => {
@@ -132,8 +133,8 @@ describe('kql:migrate against the real azure-kusto-data client and a loopback st
     };
     const err = await migrate({ dir, database: 'qoe', executor: guarded, appliedBy: 'ci' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
-    expect((err as Error).message).toMatch(/V002__two\.kql: command 2 \(line 3\) failed/);
-    expect((err as Error).message).toMatch(/Policy is not valid here/);
+    expect(errorMessage(err)).toMatch(/V002__two\.kql: command 2 \(line 3\) failed/);
+    expect(errorMessage(err)).toMatch(/Policy is not valid here/);
     expect(history.map((h) => [h.Version, h.Success])).toEqual([
       [1, true],
       [2, false],
@@ -197,8 +198,8 @@ describe('kql:migrate against the real azure-kusto-data client and a loopback st
     const run = () => migrate({ dir, database: 'qoe', executor, appliedBy: 'ci', operationPollMs: 1 });
     const err = await run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
-    expect((err as Error).message).toMatch(/command 2 \(line 3\) failed/);
-    expect((err as Error).message).toContain(`operation ${id} ended Failed: Backfill ran out of memory`);
+    expect(errorMessage(err)).toMatch(/command 2 \(line 3\) failed/);
+    expect(errorMessage(err)).toContain(`operation ${id} ended Failed: Backfill ran out of memory`);
     // Polled until the final state; the command after the view was never sent.
     expect(scriptCommands(stub).filter((c) => c.startsWith('.show operations'))).toHaveLength(4);
     expect(scriptCommands(stub)).not.toContain('.alter materialized-view V policy caching hot = 1d');

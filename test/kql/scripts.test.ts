@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checksum, KqlScriptError, lineAndColumn, listScripts, splitCommands } from '../../src/kql/scripts.js';
+import { errorMessage } from '../../src/errors.js';
 
 const texts = (script: string) => splitCommands(script).map((c) => c.text);
 
@@ -42,8 +43,8 @@ describe('listScripts', () => {
       await folder({ 'V001__ok.kql': '', [name]: '' });
       const err = await listScripts(dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KqlScriptError);
-      expect((err as Error).message).toContain(name);
-      expect((err as Error).message).toContain('V<NNN>__<description>.kql');
+      expect(errorMessage(err)).toContain(name);
+      expect(errorMessage(err)).toContain('V<NNN>__<description>.kql');
     },
   );
 
@@ -51,7 +52,7 @@ describe('listScripts', () => {
     await folder({ 'V001__first.kql': '', 'V1__again.kql': '', 'V002__next.kql': '' });
     const err = await listScripts(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KqlScriptError);
-    expect((err as Error).message).toMatch(/V001__first\.kql and .*V1__again\.kql: both are version 1/);
+    expect(errorMessage(err)).toMatch(/V001__first\.kql and .*V1__again\.kql: both are version 1/);
   });
 });
 

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import type { Socket } from 'node:net';
+import { errorMessage } from '../../src/errors.js';
 
 export interface StreamingCall {
   database: string;
@@ -210,7 +211,7 @@ export async function startKustoStub(resources?: StorageResources): Promise<Kust
       }
       send(res, 404, { error: { code: 'NotFound', message: url.pathname } });
     } catch (err) {
-      send(res, 500, { error: { code: 'StubError', message: (err as Error).message } });
+      send(res, 500, { error: { code: 'StubError', message: errorMessage(err) } });
     }
   });
   server.on('connection', (s) => {

@@ -3,6 +3,7 @@ import { AlertNotDeliveredError, configuredTargets, deliver, NoTargetError, type
 import { sampleAlert } from '../../../src/alerts/sample.js';
 import type { DeliveryLog } from '../../../src/alerts/alert-state-table.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../src/local/webhook-receiver.js';
+import { errorMessage } from '../../../src/errors.js';
 
 let receiver: WebhookReceiver;
 let targets: Target[];
@@ -51,7 +52,7 @@ describe('deliver', () => {
     const failed = receiver.received.find((r) => r.status === 500)!;
     const failedTarget = failed.path.slice(1);
     expect((err as AlertNotDeliveredError).failures.map((f) => f.target)).toEqual([failedTarget]);
-    expect((err as Error).message).toContain('answered 500');
+    expect(errorMessage(err)).toContain('answered 500');
     expect(log.records.get(m.alertId)!.has(failedTarget)).toBe(false);
 
     receiver.received.length = 0;

@@ -1,6 +1,7 @@
 // One playback session in the test page, driven like a viewer (and a bad network) would.
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { PageConfig } from './page.js';
+import { errorMessage } from '../../../src/errors.js';
 
 export interface DashEventEntry {
   t: number;
@@ -67,7 +68,7 @@ async function waitFor(page: Page, what: string, fn: () => boolean, timeout: num
     const state = await page
       .evaluate(() => ({ events: window.e2e?.events.slice(-15), t: (document.getElementById('video') as HTMLVideoElement)?.currentTime }))
       .catch(() => null);
-    throw new Error(`timed out waiting for ${what}: ${(err as Error).message.split('\n')[0]}\nlast page state: ${JSON.stringify(state)}`);
+    throw new Error(`timed out waiting for ${what}: ${errorMessage(err).split('\n')[0]}\nlast page state: ${JSON.stringify(state)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { connectionFor } from '../../../src/kql/kusto-client.js';
 import { PermanentError } from '../../../src/ingest/retry.js';
 import type { Batch } from '../../../src/ingest/sink.js';
 import { startKustoStub, type KustoStub } from '../../support/kusto-stub.js';
+import { errorMessage } from '../../../src/errors.js';
 
 let stub: KustoStub | undefined;
 afterEach(async () => {
@@ -70,7 +71,7 @@ describe('KustoSink (managed streaming, real SDK against a loopback stub)', () =
       .write(batch([{ a: 1 }]))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
-    expect((err as Error).message).toMatch(/400.*Mapping reference/);
+    expect(errorMessage(err)).toMatch(/400.*Mapping reference/);
     expect(fallbacks).toEqual([]);
     expect(stub.mgmt).toHaveLength(0); // no queued attempt
   });
@@ -104,7 +105,7 @@ describe('error categories against the stub (real SDK)', () => {
       .write(batch([{ a: 2 }]))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
-    expect((err as Error).message).toMatch(/403.*authorization grace period/);
+    expect(errorMessage(err)).toMatch(/403.*authorization grace period/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(stub.mgmt).toHaveLength(0); // never queued: queued ingestion would be refused the same way
   });
