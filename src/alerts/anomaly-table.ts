@@ -8,7 +8,7 @@ import { DETECT_SESSION_ANOMALIES, RANKING_SESSIONS, STORED_KEYS } from './queri
 
 export interface StoredAnomaly extends Anomaly {
   detectedAt: Date;
-  /** false: kept for the record but not sent (quiet period, or no target configured). */
+  /** false: kept for the record but not sent (its incident within its hour of silence, or no target configured). */
   alerted: boolean;
   /** The incident it belongs to and what the ranking said (kql/V012); empty on rows written before V012. */
   incident?: {
