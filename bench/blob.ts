@@ -98,6 +98,7 @@ async function child(mb: number): Promise<void> {
       deadLetter: s.deadLetter,
       blobs: s.blobs,
       queue: { send: async (item: WorkItem) => void queue.push(item) },
+      preparer: s.blobPreparer,
       settings: {
         containers: ['telemetry'],
         prefixes: [],

@@ -120,6 +120,8 @@ export const fields = {
   QOE_BLOB_MAX_RECORD_BYTES: int(1 * MiB, 256),
   /** Lease of a worker's claim on a blob range, renewed while it reads; a dead worker's claim expires after it. */
   QOE_BLOB_CLAIM_SECONDS: int(60, 1),
+  /** Threads that parse, validate, enrich and serialize a blob's records; empty: one per core; 0: on the reading thread. */
+  QOE_BLOB_PREPARE_THREADS: z.union([z.literal(''), z.coerce.number().int().min(0).max(64)]).default(''),
   QOE_CHECKPOINT_TABLE: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/)

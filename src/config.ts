@@ -6,6 +6,7 @@
 // Sections are validated on their own and, through lazyConfig(), only when first used: a bad
 // alert setting stops alerting (its functions log why) while HTTP and blob intake keep serving.
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { fields } from './config-fields.js';
@@ -122,6 +123,7 @@ export const sections = {
       'QOE_BLOB_RANGE_BYTES',
       'QOE_BLOB_MAX_RECORD_BYTES',
       'QOE_BLOB_CLAIM_SECONDS',
+      'QOE_BLOB_PREPARE_THREADS',
       'QOE_CHECKPOINT_TABLE',
     ],
     ['blob'],
@@ -134,6 +136,7 @@ export const sections = {
         rangeBytes: s.QOE_BLOB_RANGE_BYTES,
         maxRecordBytes: s.QOE_BLOB_MAX_RECORD_BYTES,
         claimSeconds: s.QOE_BLOB_CLAIM_SECONDS,
+        prepareThreads: s.QOE_BLOB_PREPARE_THREADS === '' ? availableParallelism() : s.QOE_BLOB_PREPARE_THREADS,
         checkpointTable: s.QOE_CHECKPOINT_TABLE,
       },
     }),

@@ -9,6 +9,8 @@ import type { DeadLetterStore } from '../ingest/deadletter/store.js';
 import type { Sink } from '../ingest/sink.js';
 import { createSink } from '../ingest/sinks/index.js';
 import { createBlobReader, type BlobReader } from '../intake/blob/blob-reader.js';
+import { inlinePreparer, type BatchPreparer } from '../intake/blob/prepare.js';
+import { PreparePool } from '../intake/blob/prepare-pool.js';
 import { workQueue, type WorkQueue } from '../intake/blob/work-item.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { storageFromConfig } from '../storage.js';
@@ -25,6 +27,8 @@ export interface Services {
   blobs: BlobReader;
   /** The blob work queue (blobCreated -> blobWorker). */
   blobQueue: WorkQueue;
+  /** Where the blob worker prepares records: a pool of threads (started on first use), or this thread. */
+  blobPreparer: BatchPreparer;
 }
 
 export interface ServiceOverrides {
@@ -41,16 +45,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const sink = overrides.sink ?? (await createSink(config));
   const deadLetter = overrides.deadLetter ?? createDeadLetterStore(config);
   const batcher = new GroupCommitBatcher(sink, deadLetter, { ...config.batch, retry: config.retry }, overrides.log ?? consoleLog);
-  const pipeline = new Pipeline(enricher, batcher, deadLetter, {
-    maxStringLength: config.http.maxStringLength,
-    maxUrlLength: config.http.maxUrlLength,
-    maxExtraBytes: 8192,
-  });
+  const limits = { maxStringLength: config.http.maxStringLength, maxUrlLength: config.http.maxUrlLength, maxExtraBytes: 8192 };
+  const pipeline = new Pipeline(enricher, batcher, deadLetter, limits);
+  const threads = config.blob.prepareThreads;
+  const blobPreparer = threads > 0 ? new PreparePool(threads, { enrich: config.enrich, limits }) : inlinePreparer(pipeline);
   const storage = storageFromConfig(config);
   const blobs = createBlobReader(storage.blobService({ retryOptions: { maxTries: 4 } }));
   const blobQueue = workQueue(storage.queue(config.blob.queue));
   const checkpoints = new TableCheckpointStore(storage.table(config.blob.checkpointTable));
-  return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs, blobQueue };
+  return { config, pipeline, batcher, deadLetter, sink, checkpoints, blobs, blobQueue, blobPreparer };
 }
 
 let shared: Promise<Services> | undefined;

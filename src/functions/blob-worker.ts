@@ -21,6 +21,7 @@ app.storageQueue('blobWorker', {
       deadLetter: s.deadLetter,
       blobs: s.blobs,
       queue: s.blobQueue,
+      preparer: s.blobPreparer,
       settings: {
         containers: b.containers,
         prefixes: b.prefixes,

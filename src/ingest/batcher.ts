@@ -30,6 +30,8 @@ export interface SubmitOptions {
   tag?: string;
   /** The intake span of these rows (telemetry on): the batch span links to it. */
   link?: SpanContext;
+  /** With a tag: the rows as NDJSON bytes already (Batch.payload), so they are not encoded again. */
+  payload?: Buffer;
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -105,7 +107,7 @@ export class GroupCommitBatcher {
   }
 
   private async enqueue(table: string, rows: string[], options: SubmitOptions): Promise<BatchOutcome[]> {
-    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options.tag, options.link)];
+    if (options.tag !== undefined) return [await this.submitTagged(table, rows, options)];
     const pending: Promise<BatchOutcome>[] = [];
     let current: OpenBatch | undefined;
     let joined = false;
@@ -134,10 +136,11 @@ export class GroupCommitBatcher {
     return Promise.all(pending);
   }
 
-  private submitTagged(table: string, rows: string[], tag: string, link?: SpanContext): Promise<BatchOutcome> {
-    let bytes = 0;
-    for (const row of rows) bytes += Buffer.byteLength(row) + 1;
-    const ob: OpenBatch = { batch: { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag }, waiters: [] };
+  private submitTagged(table: string, rows: string[], { tag, link, payload }: SubmitOptions): Promise<BatchOutcome> {
+    let bytes = payload?.length ?? 0;
+    if (!payload) for (const row of rows) bytes += Buffer.byteLength(row) + 1;
+    const batch: Batch = { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag, ...(payload && { payload }) };
+    const ob: OpenBatch = { batch, waiters: [] };
     const outcome = this.join(ob, link);
     this.queue.push(ob);
     this.pump();

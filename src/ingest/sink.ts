@@ -15,6 +15,8 @@ export interface Batch {
    * Untagged batches (HTTP group commits) are written as they come.
    */
   tag?: string;
+  /** The rows as NDJSON bytes, when the source encoded them already (a blob chunk from the prepare threads). */
+  payload?: Buffer;
 }
 
 export interface Sink {
@@ -26,5 +28,6 @@ export interface Sink {
 
 /** The batch as NDJSON bytes, one trailing newline. */
 export function batchPayload(batch: Batch): Buffer {
+  if (batch.payload) return batch.payload;
   return Buffer.from(batch.rows.length ? batch.rows.join('\n') + '\n' : '', 'utf8');
 }

@@ -38,6 +38,8 @@ export interface PipelineResult {
 export interface PreparedRecords {
   /** Serialized QoeEvent rows. */
   rows: string[];
+  /** The same rows as NDJSON bytes (one newline after each), when the preparer has them: the sink takes them as they are. */
+  encoded?: Buffer;
   rejected: RejectedRecord[];
 }
 

@@ -9,17 +9,19 @@ import type { Readable } from 'node:stream';
 import { chunkTag, type CheckpointStore, type Claim, type Progress } from '../../ingest/checkpoints.js';
 import type { DeadLetterStore } from '../../ingest/deadletter/store.js';
 import { errorMessage, UnreadableFileError } from '../../errors.js';
-import type { Candidate, PreparedRecords } from '../../pipeline/contract.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BlobReader } from './blob-reader.js';
 import { detectFormat } from './formats/detect.js';
 import { cutRange } from './formats/framing.js';
 import { readRecords } from './formats/read.js';
 import { isWatched } from './handoff.js';
+import { BatchBuilder, chunkRows, inlinePreparer, type BatchPreparer, type PreparedBatch } from './prepare.js';
 import type { WorkItem, WorkQueue } from './work-item.js';
 
 const CHUNKS_IN_FLIGHT = 2;
-const PREPARE_EVERY = 250;
+/** Records (or bytes of them) per prepare batch: large enough that crossing to a thread is cheap, small enough to spread. */
+const BATCH_RECORDS = 1000;
+const BATCH_BYTES = 512 * 1024;
 
 export interface BlobWorkerSettings {
   containers: string[];
@@ -37,6 +39,8 @@ export interface BlobWorkerDeps {
   blobs: BlobReader;
   queue: WorkQueue;
   settings: BlobWorkerSettings;
+  /** Where records are parsed, validated, enriched and serialized: the prepare threads (prepare-pool.ts), else this thread. */
+  preparer?: BatchPreparer;
 }
 
 export type WorkOutcome =
@@ -133,37 +137,25 @@ async function readUnderClaim(item: WorkItem, deps: BlobWorkerDeps, rc: ReadCont
   let accepted = 0;
   let rejected = 0;
   let chunks = 0;
-  // The chunk being read. Its records are validated, enriched and serialized PREPARE_EVERY at a
-  // time as they arrive, and the rows are kept as UTF-8 bytes (outside the JS heap) until the chunk
-  // is committed: a chunk's worth of parsed records or row strings held while the rest of it is
-  // read would be copied by every young-generation GC meanwhile.
-  let pending: Candidate[] = [];
-  let encoded: Buffer[] = [];
-  let chunkRejected: PreparedRecords['rejected'] = [];
+  // The chunk being read. Its records go to the preparer a batch at a time as they arrive (to the
+  // prepare threads, where there are some), and come back as rows in UTF-8 bytes (outside the JS
+  // heap) that wait until the chunk is committed. At most `preparer.capacity` batches are out at
+  // once: past that the reader waits, so memory stays flat however fast the download is.
+  const preparer = deps.preparer ?? inlinePreparer(deps.pipeline);
+  const batch = new BatchBuilder();
+  let chunkBatches: Array<Promise<PreparedBatch>> = [];
+  const outstanding: Array<Promise<PreparedBatch>> = [];
   let chunkRecords = 0;
   let chunkStart = 0;
   let hash = createHash('sha256');
   let chunkReceivedAt = new Date();
-  const prepare = () => {
-    if (pending.length === 0) return;
-    const p = deps.pipeline.prepare(pending, { ...ctx, receivedAt: chunkReceivedAt });
-    if (p.rows.length > 0) encoded.push(Buffer.from(p.rows.join('\n'), 'utf8'));
-    for (const r of p.rejected) chunkRejected.push(r);
-    pending = [];
-  };
-  /** The chunk's rows as strings again (a row is one JSON line: it holds no raw newline). */
-  const takeChunk = (): PreparedRecords => {
-    const rows =
-      encoded.length === 0
-        ? []
-        : encoded
-            .map((b) => b.toString('utf8'))
-            .join('\n')
-            .split('\n');
-    const out = { rows, rejected: chunkRejected };
-    encoded = [];
-    chunkRejected = [];
-    return out;
+  const prepare = async () => {
+    if (batch.size === 0) return;
+    while (outstanding.length >= preparer.capacity) await outstanding.shift()!.catch(() => undefined);
+    const prepared = preparer.prepare(batch.take(), { ...ctx, receivedAt: chunkReceivedAt });
+    prepared.catch(() => undefined); // awaited with its chunk; never left unhandled
+    chunkBatches.push(prepared);
+    outstanding.push(prepared);
   };
   // Up to CHUNKS_IN_FLIGHT chunks are being made durable while the next one is read; they
   // complete in order, and the checkpoint moves only past chunks that are all durable.
@@ -176,14 +168,16 @@ async function readUnderClaim(item: WorkItem, deps: BlobWorkerDeps, rc: ReadCont
     await claim.save(oldest.upTo, false);
   };
   const flush = async () => {
-    prepare();
+    await prepare();
     if (chunkRecords > 0) {
       // The tag names this chunk's content: the same bytes, read again or uploaded again, add nothing.
       const ingestTag = chunkTag(blobPath, rangeStart, chunkStart, hash.digest('hex'));
-      const done = deps.pipeline.commit(takeChunk(), { ...ctx, receivedAt: chunkReceivedAt }, { ingestTag });
+      const chunkCtx = { ...ctx, receivedAt: chunkReceivedAt };
+      const done = Promise.all(chunkBatches).then((prepared) => deps.pipeline.commit(chunkRows(prepared), chunkCtx, { ingestTag }));
       done.catch(() => undefined); // awaited in order by settleOldest; never left unhandled
       inFlight.push({ done, upTo: { bytes: offset, records: ordinal } });
       chunks++;
+      chunkBatches = [];
       chunkRecords = 0;
       chunkStart = offset;
       hash = createHash('sha256');
@@ -215,10 +209,10 @@ async function readUnderClaim(item: WorkItem, deps: BlobWorkerDeps, rc: ReadCont
       }
       if (rc.lostClaim() !== undefined) throw rc.lostClaim();
       if (chunkRecords++ === 0) chunkReceivedAt = new Date();
-      hash.update(r.text);
+      hash.update(r.content);
       hash.update('\n');
-      pending.push(r);
-      if (pending.length >= PREPARE_EVERY) prepare();
+      batch.add(r);
+      if (batch.size >= BATCH_RECORDS || batch.bytes >= BATCH_BYTES) await prepare();
       if (offset - chunkStart >= settings.chunkBytes) await flush();
     }
     await drain();

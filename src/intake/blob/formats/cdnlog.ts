@@ -15,12 +15,12 @@ import { byteLines, tooLongRecord, type FileRecord } from './framing.js';
 export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGenerator<FileRecord> {
   let fields: string[] | undefined;
   let index = 0;
-  for await (const { text, lineNo: line, bytes, tooLong } of byteLines(source, maxRecordBytes)) {
+  for await (const { data, lineNo: line, bytes, tooLong } of byteLines(source, maxRecordBytes)) {
     if (tooLong !== undefined) {
       yield tooLongRecord(index++, line, `line ${line}`, tooLong, maxRecordBytes);
       continue;
     }
-    const t = text.trim();
+    const t = data.toString('utf8').trim();
     if (!t) continue;
     if (t.startsWith('#')) {
       if (/^#Fields:/i.test(t)) fields = t.slice(8).trim().split(/\s+/);
@@ -32,7 +32,7 @@ export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGe
       try {
         obj = JSON.parse(t) as Record<string, unknown>;
       } catch (err) {
-        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line, text: t, bytes };
+        yield { index: index++, error: `line ${line}: invalid JSON (${errorMessage(err)})`, raw: boundedRaw(t), line, content: t, bytes };
         continue;
       }
       get = (name) => (obj[name] === undefined || obj[name] === null ? undefined : String(obj[name]));
@@ -44,7 +44,7 @@ export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGe
         return v === undefined || v === '-' ? undefined : v;
       };
     } else {
-      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line, text: t, bytes };
+      yield { index: index++, error: `line ${line}: a log line before any #Fields: header`, raw: boundedRaw(t), line, content: t, bytes };
       continue;
     }
     const url = get('url') ?? get('uri') ?? get('request_uri') ?? joinUrl(get('cs-uri-stem'), get('cs-uri-query'));
@@ -59,13 +59,13 @@ export async function* cdnlog(source: Readable, maxRecordBytes: number): AsyncGe
     const clientIp = get('c-ip') ?? get('client_ip') ?? get('clientip');
     const sender = { clientIp, userAgent: ua ? safeDecode(ua) : undefined };
     yield record.error === undefined
-      ? { index: index++, value: record.value, line, sender, text: t, bytes }
+      ? { index: index++, value: record.value, line, sender, content: t, bytes }
       : {
           index: index++,
           error: `line ${line}: ${record.error}`,
           raw: boundedRaw(withClientPrefix(t, clientIp)),
           line,
-          text: withClientPrefix(t, clientIp),
+          content: withClientPrefix(t, clientIp),
           bytes,
         };
   }

@@ -89,7 +89,7 @@ export async function* csv(source: Readable, maxRecordBytes: number): AsyncGener
       const v = csvValue(record[i] ?? '');
       if (h && v !== undefined) value[h] = v;
     });
-    yield { index: index++, value, line: info.lines, text: raw, bytes: Buffer.byteLength(raw) };
+    yield { index: index++, value, line: info.lines, content: raw, bytes: Buffer.byteLength(raw) };
   }
   for (const d of dropped) yield tooLongRecord(index++, d.line, `line ${d.line}`, d.bytes, maxRecordBytes);
 }

@@ -7,22 +7,27 @@ import type { Candidate } from '../../../pipeline/contract.js';
 /** Longest record a reader keeps (line, JSON-array element, CSV record), in bytes. */
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
-/** A record as a file reader yields it: the pipeline's candidate, plus its raw text for the chunk's content hash. */
+/** A record as a file reader yields it: the pipeline's candidate, plus its raw content for the chunk's content hash. */
 export interface FileRecord extends Candidate {
-  /** The record's raw text ('' when it was too long to keep). */
-  text: string;
+  /** The record's raw content ('' when it was too long to keep); an NDJSON line stays bytes, never decoded on the reading thread. */
+  content: string | Buffer;
   /** Its size in bytes (separators included), for byte-sized chunks. */
   bytes: number;
+  /** Set when `content` is a JSON record not parsed yet (NDJSON): the prepare step parses it, on whichever thread runs it. */
+  unparsed?: true;
 }
 
 export interface RawLine {
-  text: string;
+  /** The line's bytes without its newline (a view into the stream's chunk where it fits in one). */
+  data: Buffer;
   lineNo: number;
   /** Bytes of the line with its newline. */
   bytes: number;
   /** Set when the line was longer than the cap: its length in bytes (its text is not kept). */
   tooLong?: number;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Lines of a byte stream, each at most `maxLineBytes`. A longer line is not accumulated: it is
@@ -41,12 +46,10 @@ export async function* byteLines(source: AsyncIterable<Buffer | string>, maxLine
     while ((nl = chunk.indexOf(0x0a, start)) >= 0) {
       const length = partBytes + (nl - start);
       lineNo++;
-      if (overLong || length > maxLineBytes) yield { text: '', lineNo, bytes: length + 1, tooLong: length };
+      if (overLong || length > maxLineBytes) yield { data: EMPTY, lineNo, bytes: length + 1, tooLong: length };
       else {
-        const text = parts.length
-          ? Buffer.concat([...parts, chunk.subarray(start, nl)]).toString('utf8')
-          : chunk.toString('utf8', start, nl);
-        yield { text, lineNo, bytes: length + 1 };
+        const data = parts.length ? Buffer.concat([...parts, chunk.subarray(start, nl)]) : chunk.subarray(start, nl);
+        yield { data, lineNo, bytes: length + 1 };
       }
       parts = [];
       partBytes = 0;
@@ -63,14 +66,21 @@ export async function* byteLines(source: AsyncIterable<Buffer | string>, maxLine
   }
   if (partBytes > 0) {
     lineNo++;
-    if (overLong) yield { text: '', lineNo, bytes: partBytes, tooLong: partBytes };
-    else yield { text: Buffer.concat(parts).toString('utf8'), lineNo, bytes: partBytes };
+    if (overLong) yield { data: EMPTY, lineNo, bytes: partBytes, tooLong: partBytes };
+    else yield { data: Buffer.concat(parts), lineNo, bytes: partBytes };
   }
 }
 
 /** The rejection of a line over the cap. */
 export function tooLongRecord(index: number, line: number, what: string, length: number, max: number): FileRecord {
-  return { index, line, error: `${what}: ${length} bytes, longer than the ${max}-byte limit (skipped)`, raw: '', text: '', bytes: length };
+  return {
+    index,
+    line,
+    error: `${what}: ${length} bytes, longer than the ${max}-byte limit (skipped)`,
+    raw: '',
+    content: '',
+    bytes: length,
+  };
 }
 
 /**

@@ -36,14 +36,14 @@ export async function* jsonArray(source: Readable, maxRecordBytes: number): Asyn
     if (!t) return;
     index++;
     try {
-      yield { index: index - 1, value: JSON.parse(t), line: index, text: t, bytes: bytes + 1 };
+      yield { index: index - 1, value: JSON.parse(t), line: index, content: t, bytes: bytes + 1 };
     } catch (err) {
       yield {
         index: index - 1,
         error: `element ${index}: invalid JSON (${errorMessage(err)})`,
         raw: boundedRaw(t),
         line: index,
-        text: t,
+        content: t,
         bytes: bytes + 1,
       };
     }

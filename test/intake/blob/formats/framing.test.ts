@@ -6,13 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { byteLines, cutRange, type FileRecord } from '../../../../src/intake/blob/formats/framing.js';
 import { readRecords } from '../../../../src/intake/blob/formats/read.js';
 import type { FileFormat } from '../../../../src/intake/blob/formats/detect.js';
+import { toCandidate } from '../../../../src/intake/blob/prepare.js';
 
 const chunked = (bytes: Buffer, size: number) =>
   Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
 
 async function read(bytes: Buffer, format: FileFormat, max: number, chunk = 64 * 1024): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
-  for await (const r of readRecords(chunked(bytes, chunk), format, false, max)) out.push(r);
+  // as the prepare step sees them (an NDJSON line parsed)
+  for await (const r of readRecords(chunked(bytes, chunk), format, false, max)) out.push({ ...r, ...toCandidate(r) });
   return out;
 }
 
@@ -20,7 +22,7 @@ async function read(bytes: Buffer, format: FileFormat, max: number, chunk = 64 *
 async function rangeLines(text: Buffer, start: number, end: number, chunk: number): Promise<string[]> {
   const cut = chunked(text.subarray(start), chunk).pipe(cutRange({ skipFirstLine: start > 0, length: end - start }));
   const out: string[] = [];
-  for await (const l of byteLines(cut, 1 << 20)) out.push(l.text);
+  for await (const l of byteLines(cut, 1 << 20)) out.push(l.data.toString());
   return out;
 }
 
@@ -68,7 +70,7 @@ describe('byte ranges', () => {
           for (let start = 0; start < text.length; start += rangeSize)
             got.push(...(await rangeLines(text, start, Math.min(start + rangeSize, text.length), chunk)));
           const expected: string[] = [];
-          for await (const l of byteLines(Readable.from([text]), 1 << 20)) expected.push(l.text);
+          for await (const l of byteLines(Readable.from([text]), 1 << 20)) expected.push(l.data.toString());
           expect(got).toEqual(expected);
         },
       ),

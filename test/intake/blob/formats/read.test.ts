@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Candidate as FileRecord } from '../../../../src/pipeline/contract.js';
 import { detectFormat, type FileFormat } from '../../../../src/intake/blob/formats/detect.js';
 import { readRecords } from '../../../../src/intake/blob/formats/read.js';
+import { toCandidate } from '../../../../src/intake/blob/prepare.js';
 import { UnreadableFileError } from '../../../../src/errors.js';
 
 async function read(content: string | Buffer, format: FileFormat, gzip = false, chunk = 7, compress = gzip): Promise<FileRecord[]> {
@@ -12,7 +13,8 @@ async function read(content: string | Buffer, format: FileFormat, gzip = false, 
   // small chunks: record boundaries fall inside chunks and inside strings
   const chunks = Array.from({ length: Math.ceil(payload.length / chunk) }, (_, i) => payload.subarray(i * chunk, (i + 1) * chunk));
   const out: FileRecord[] = [];
-  for await (const r of readRecords(Readable.from(chunks), format, gzip)) out.push(r);
+  // as the prepare step sees them (an NDJSON line parsed)
+  for await (const r of readRecords(Readable.from(chunks), format, gzip)) out.push(toCandidate(r));
   return out;
 }
 

@@ -1,0 +1,139 @@
+// A dropped file's records -> rows and rejects, a batch at a time, on the reading thread or on a
+// pool of worker threads (prepare-pool.ts): JSON parsing, validation, enrichment and serialization
+// then use every core while the reading thread only frames, hashes and commits. A batch is made
+// to cross a thread cheaply: NDJSON lines go as one buffer of bytes, rows come back as another,
+// both moved (transferred), not copied.
+import type { Candidate, IntakeContext, PreparedRecords } from '../../pipeline/contract.js';
+import type { RejectedRecord } from '../../ingest/deadletter/store.js';
+import type { FileRecord } from './formats/framing.js';
+import { parseNdjsonLine } from './formats/ndjson.js';
+
+export interface RecordBatch {
+  /** NDJSON lines not parsed yet, as UTF-8 joined by '\n' (a framed line holds no newline); its own ArrayBuffer. */
+  lines: Uint8Array;
+  /** Index and line number of each of those lines. */
+  lineIndexes: number[];
+  lineNumbers: number[];
+  /** Records the reader parsed already (CSV, JSON array, CDN log) or rejected (too long). */
+  candidates: Candidate[];
+}
+
+export interface PreparedBatch {
+  /** The rows, '\n'-separated, as UTF-8 (outside the JS heap while the rest of the chunk is read). */
+  rows: Uint8Array;
+  rowCount: number;
+  rejected: RejectedRecord[];
+}
+
+/** Prepares batches in order of submission; `capacity` is how many may wait at once before the reader should pause. */
+export interface BatchPreparer {
+  readonly capacity: number;
+  prepare(batch: RecordBatch, ctx: IntakeContext): Promise<PreparedBatch>;
+  close(): Promise<void>;
+}
+
+/** What prepares candidates into rows: the pipeline, or a RecordPreparer of a prepare thread. */
+export interface CandidatePreparer {
+  prepare(candidates: Candidate[], ctx: IntakeContext): PreparedRecords;
+}
+
+const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+
+/** A file record as the pipeline's candidate (an NDJSON line is parsed here). */
+export function toCandidate(r: FileRecord): Candidate {
+  if (r.unparsed) return parseNdjsonLine(text(r.content), r.index, r.line ?? r.index + 1);
+  const { content: _content, bytes: _bytes, ...candidate } = r;
+  return candidate;
+}
+
+const encoder = new TextEncoder();
+
+/** One batch, prepared where this runs. */
+export function prepareBatch(preparer: CandidatePreparer, batch: RecordBatch, ctx: IntakeContext): PreparedBatch {
+  const candidates = batch.candidates.slice();
+  if (batch.lineIndexes.length > 0) {
+    const lines = text(batch.lines).split('\n');
+    for (let i = 0; i < lines.length; i++) candidates.push(parseNdjsonLine(lines[i]!, batch.lineIndexes[i]!, batch.lineNumbers[i]!));
+  }
+  const { rows, rejected } = preparer.prepare(candidates, ctx);
+  // TextEncoder gives a buffer of its own (Buffer.from may share a pool slab), so it can be transferred.
+  return { rows: encoder.encode(rows.join('\n')), rowCount: rows.length, rejected };
+}
+
+/** Collects a batch's records as the reader yields them. */
+export class BatchBuilder {
+  private lines: Buffer[] = [];
+  private lineBytes = 0;
+  private lineIndexes: number[] = [];
+  private lineNumbers: number[] = [];
+  private candidates: Candidate[] = [];
+  size = 0;
+  bytes = 0;
+
+  add(r: FileRecord): void {
+    this.size++;
+    this.bytes += r.bytes;
+    if (r.unparsed && typeof r.content !== 'string') {
+      this.lines.push(r.content);
+      this.lineBytes += r.content.length;
+      this.lineIndexes.push(r.index);
+      this.lineNumbers.push(r.line ?? r.index + 1);
+    } else this.candidates.push(toCandidate(r));
+  }
+
+  take(): RecordBatch {
+    const batch = { lines: this.joinLines(), lineIndexes: this.lineIndexes, lineNumbers: this.lineNumbers, candidates: this.candidates };
+    this.lines = [];
+    this.lineBytes = 0;
+    this.lineIndexes = [];
+    this.lineNumbers = [];
+    this.candidates = [];
+    this.size = 0;
+    this.bytes = 0;
+    return batch;
+  }
+
+  /** The lines, '\n'-separated, copied into a buffer of its own (not a pool slab, so it can be transferred). */
+  private joinLines(): Uint8Array {
+    if (this.lines.length === 0) return new Uint8Array(0);
+    const out = Buffer.allocUnsafeSlow(this.lineBytes + this.lines.length - 1);
+    let at = 0;
+    this.lines.forEach((line, i) => {
+      if (i > 0) out[at++] = 0x0a;
+      at += line.copy(out, at);
+    });
+    return out;
+  }
+}
+
+/** Prepares on the reading thread (no pool configured, or a pool of none). */
+export function inlinePreparer(preparer: CandidatePreparer): BatchPreparer {
+  return {
+    capacity: 1,
+    prepare: (batch, ctx) => {
+      try {
+        return Promise.resolve(prepareBatch(preparer, batch, ctx));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** A chunk's prepared batches as one commit: the rows, and their NDJSON bytes for the sink. */
+export function chunkRows(batches: PreparedBatch[]): PreparedRecords {
+  const rows: string[] = [];
+  const rejected: RejectedRecord[] = [];
+  const parts: Uint8Array[] = [];
+  for (const b of batches) {
+    if (b.rowCount > 0) {
+      for (const row of text(b.rows).split('\n')) rows.push(row);
+      parts.push(b.rows, NEWLINE);
+    }
+    for (const r of b.rejected) rejected.push(r);
+  }
+  return { rows, rejected, ...(parts.length > 0 && { encoded: Buffer.concat(parts) }) };
+}
