@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import type { CheckpointStore } from '../../../src/ingest/checkpoints.js';
 import { processWorkItem, type BlobWorkerDeps } from '../../../src/intake/blob/intake.js';
+import type { BatchPreparer } from '../../../src/intake/blob/prepare.js';
 import type { WorkItem } from '../../../src/intake/blob/work-item.js';
 import { createServices, type Services } from '../../../src/composition/app.js';
 import { startTestAzurite, type TestAzurite } from '../../support/azurite.js';
@@ -247,6 +248,40 @@ describe('blob worker', () => {
     expect(docs.find((doc) => doc.sourceRef === urlOf(item))!.records).toEqual([
       expect.objectContaining({ line: 4, errors: [expect.stringMatching(/^line 4: \d+ bytes, longer than the 1048576-byte limit/)] }),
     ]);
+  }, 60_000);
+
+  it('prepares on the pool threads with at most `capacity` batches out: the rows this thread makes, each once', async () => {
+    const lines = beacons('pooled', 4000).map((b) => JSON.stringify(b));
+    lines.splice(1234, 0, '{"sessionId":"pooled","seq":');
+    const onThreads = await upload('drops/pooled.ndjson', lines.join('\n'));
+    const here = await upload('drops/pooled-here.ndjson', lines.join('\n'));
+    const pool = services.blobPreparer;
+    let out = 0;
+    let most = 0;
+    const counted: BatchPreparer = {
+      capacity: pool.capacity,
+      close: () => pool.close(),
+      prepare: (batch, ctx) => {
+        most = Math.max(most, ++out);
+        return pool.prepare(batch, ctx).finally(() => out--);
+      },
+    };
+    // chunks of several batches each (a batch: 1,000 records or 512 KiB)
+    const settings = { ...deps().settings, chunkBytes: 1024 * 1024 };
+    const pooled = await processWorkItem(onThreads, deps({ preparer: counted, settings }));
+    expect(pooled).toMatchObject({ status: 'ingested', records: 4001, accepted: 4000, rejected: 1 });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(pool.capacity);
+    expect(await processWorkItem(here, deps({ settings }))).toEqual({ ...pooled, resumedFrom: 0 });
+
+    const rows = await rowsFor('pooled');
+    const of = (item: WorkItem) =>
+      rows
+        .filter((r) => r.SourceRef === urlOf(item))
+        .map(({ ReceivedAt: _r, SourceRef: _s, ...rest }) => rest)
+        .sort((a, b) => Number(a.Seq) - Number(b.Seq));
+    expect(of(onThreads).map((r) => Number(r.Seq))).toEqual([...Array(4000).keys()]);
+    expect(of(onThreads)).toEqual(of(here));
   }, 60_000);
 
   it('dead-letters one bad line with the blob URL and line number and ingests the rest', async () => {
