@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,11 @@ import type { WorkItem } from '../src/intake/blob/work-item.js';
 import { startAzurite } from '../src/local/azurite.js';
 import { blobCreatedEvent } from '../src/local/event-grid.js';
 import { createServices } from '../src/composition/app.js';
+import { Enricher } from '../src/enrich/enricher.js';
+import { readRecords } from '../src/intake/blob/formats/read.js';
+import { BatchBuilder, inlinePreparer, type BatchPreparer, type RecordBatch } from '../src/intake/blob/prepare.js';
+import { PreparePool } from '../src/intake/blob/prepare-pool.js';
+import { RecordPreparer } from '../src/pipeline/prepare.js';
 import { beacon, rng } from './corpus.js';
 
 function* lines(bytes: number): Generator<string> {
@@ -195,7 +200,57 @@ function report(r: ChildResult): void {
   console.log(`         Event Grid function event-to-answer (check + enqueue): p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
 }
 
+/**
+ * The prepare step alone, no storage and no sink: the same batches on the reading thread and on
+ * the pool, so what the threads add shows apart from Azurite and the sink sharing these cores.
+ */
+export async function prepareScaling(mb: number): Promise<void> {
+  const text = Buffer.from([...lines(mb * 1024 * 1024)].join(''));
+  const batches: RecordBatch[] = [];
+  const builder = new BatchBuilder();
+  for await (const r of readRecords(Readable.from([text]), 'ndjson', false)) {
+    builder.add(r);
+    if (builder.size >= 1000) batches.push(builder.take());
+  }
+  if (builder.size) batches.push(builder.take());
+  const copies = () => batches.map((b) => ({ ...b, lines: new Uint8Array(b.lines) })); // the pool moves each batch's buffer away
+  const config = loadConfig({});
+  const limits = { maxStringLength: config.http.maxStringLength, maxUrlLength: config.http.maxUrlLength, maxExtraBytes: 8192 };
+  const ctx = { source: 'blob' as const, sourceRef: 'bench', receivedAt: new Date(), sender: {} };
+  const run = async (preparer: BatchPreparer): Promise<number> => {
+    const work = copies();
+    const started = process.hrtime.bigint();
+    const out: Array<Promise<unknown>> = [];
+    for (const b of work) {
+      if (out.length >= preparer.capacity) await out.shift();
+      out.push(preparer.prepare(b, ctx));
+    }
+    await Promise.all(out);
+    return text.length / 1e6 / (Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const inline = inlinePreparer(new RecordPreparer(await Enricher.create(config.enrich), limits));
+  const pool = new PreparePool(availableParallelism(), { enrich: config.enrich, limits });
+  await run(pool); // threads started and warm
+  await run(inline);
+  const here = [await run(inline), await run(inline)];
+  const threads = [await run(pool), await run(pool)];
+  await pool.close();
+  const best = (xs: number[]) => Math.max(...xs);
+  const parseStringify = () => {
+    const started = process.hrtime.bigint();
+    for (const line of text.toString('utf8').split('\n')) if (line) JSON.stringify(JSON.parse(line));
+    return text.length / 1e6 / (Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const baselineMbps = best([parseStringify(), parseStringify()]);
+  console.log(
+    `  prepare alone (${mb} MB NDJSON in batches of 1,000, no storage, no sink): reading thread ${best(here).toFixed(1)} MB/s, ` +
+      `${pool.threads} prepare threads ${best(threads).toFixed(1)} MB/s = ${(best(threads) / best(here)).toFixed(2)}x; ` +
+      `JSON.parse+stringify ${baselineMbps.toFixed(1)} MB/s on one core: the prepare step ${(best(here) / baselineMbps).toFixed(2)}x of it per core`,
+  );
+}
+
 export async function benchBlob(sizesMb = [100, 1024]): Promise<Record<string, number>> {
+  await prepareScaling(50);
   // The reading thread alone first, at the smallest size: what the prepare threads add, same run.
   const alone = await runChild(sizesMb[0]!, '0');
   report(alone);
