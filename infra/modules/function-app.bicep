@@ -118,6 +118,8 @@ var appSettings = {
   QOE_BLOB_RANGE_BYTES: '268435456'
   QOE_BLOB_MAX_RECORD_BYTES: '1048576'
   QOE_BLOB_CLAIM_SECONDS: '60'
+  // One prepare thread per vCPU of the instance size (Flex: 2 GB has 1 vCPU, 4 GB has 2); the host may report more cores than the instance may use.
+  QOE_BLOB_PREPARE_THREADS: string(instanceMemoryMB >= 4096 ? 2 : 1)
   QOE_CHECKPOINT_TABLE: checkpointTableName
 
   QOE_SINK: 'kusto'
