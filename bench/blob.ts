@@ -114,9 +114,9 @@ async function child(mb: number, threads: string): Promise<void> {
         claimMs: b.claimSeconds * 1000,
       },
     };
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage.rss();
     let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();
     let records = 0;

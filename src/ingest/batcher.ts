@@ -31,7 +31,7 @@ export interface SubmitOptions {
   /** The intake span of these rows (telemetry on): the batch span links to it. */
   link?: SpanContext;
   /** With a tag: the rows as NDJSON bytes already (Batch.payload), so they are not encoded again. */
-  payload?: Buffer;
+  payload?: Buffer[];
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -137,7 +137,8 @@ export class GroupCommitBatcher {
   }
 
   private submitTagged(table: string, rows: string[], { tag, link, payload }: SubmitOptions): Promise<BatchOutcome> {
-    let bytes = payload?.length ?? 0;
+    let bytes = 0;
+    for (const part of payload ?? []) bytes += part.length;
     if (!payload) for (const row of rows) bytes += Buffer.byteLength(row) + 1;
     const batch: Batch = { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag, ...(payload && { payload }) };
     const ob: OpenBatch = { batch, waiters: [] };

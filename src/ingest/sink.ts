@@ -15,8 +15,8 @@ export interface Batch {
    * Untagged batches (HTTP group commits) are written as they come.
    */
   tag?: string;
-  /** The rows as NDJSON bytes, when the source encoded them already (a blob chunk from the prepare threads). */
-  payload?: Buffer;
+  /** The rows as NDJSON bytes in pieces, when the source encoded them already (a blob chunk from the prepare threads). */
+  payload?: Buffer[];
 }
 
 export interface Sink {
@@ -27,7 +27,12 @@ export interface Sink {
 }
 
 /** The batch as NDJSON bytes, one trailing newline. */
-export function batchPayload(batch: Batch): Buffer {
-  if (batch.payload) return batch.payload;
+function batchPayload(batch: Batch): Buffer {
+  if (batch.payload) return Buffer.concat(batch.payload);
   return Buffer.from(batch.rows.length ? batch.rows.join('\n') + '\n' : '', 'utf8');
+}
+
+/** The same bytes in pieces, as the source made them: a sink that can write or compress pieces copies nothing. */
+export function batchPayloadParts(batch: Batch): Buffer[] {
+  return batch.payload ?? [batchPayload(batch)];
 }

@@ -38,8 +38,8 @@ export interface PipelineResult {
 export interface PreparedRecords {
   /** Serialized QoeEvent rows. */
   rows: string[];
-  /** The same rows as NDJSON bytes (one newline after each), when the preparer has them: the sink takes them as they are. */
-  encoded?: Buffer;
+  /** The same rows as NDJSON bytes in pieces (one newline after each row), when the preparer has them: the sink takes them as they are. */
+  encoded?: Buffer[];
   rejected: RejectedRecord[];
 }
 

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { batchPayload, type Batch, type Sink } from '../sink.js';
+import { batchPayloadParts, type Batch, type Sink } from '../sink.js';
 
 const SAFE_TAG = /^[A-Za-z0-9_.-]{1,100}$/;
 
 /** Appends (flag 'a') or writes (flag 'w') and fsyncs before resolving: a batch is acknowledged only once it is on disk. */
-async function writeSynced(file: string, payload: string | Uint8Array, flag: 'a' | 'w'): Promise<void> {
+async function writeSynced(file: string, payload: Uint8Array[], flag: 'a' | 'w'): Promise<void> {
   const fh = await open(file, flag);
   try {
-    await fh.writeFile(payload);
+    for (const part of payload) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();
@@ -50,7 +50,7 @@ export class FileSink implements Sink {
   async write(batch: Batch): Promise<void> {
     if (batch.tag !== undefined) return this.writeTagged(batch, batch.tag);
     const file = this.fileFor(batch.table, this.now());
-    const payload = batchPayload(batch);
+    const payload = batchPayloadParts(batch);
     const previous = this.tails.get(file) ?? Promise.resolve();
     const next = previous.then(async () => {
       await this.ensureDir(path.dirname(file));
@@ -105,7 +105,7 @@ export class FileSink implements Sink {
         if (known.has(name)) return;
         const file = this.fileFor(batch.table, this.now()).replace(/\.ndjson$/, `-${name}.ndjson`);
         await this.ensureDir(path.dirname(file));
-        await writeSynced(`${file}.tmp`, batchPayload(batch), 'w');
+        await writeSynced(`${file}.tmp`, batchPayloadParts(batch), 'w');
         await rename(`${file}.tmp`, file);
         known.add(name);
       });

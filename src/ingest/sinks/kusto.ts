@@ -21,12 +21,26 @@ import { telemetry } from '../../telemetry/instruments.js';
 import { IngestionStatusTracker, type StatusQueues } from '../ingestion-status.js';
 import type { DeadLetterStore } from '../deadletter/store.js';
 import { PermanentError, sleep } from '../retry.js';
-import { batchPayload, type Batch, type Sink } from '../sink.js';
+import { batchPayloadParts, type Batch, type Sink } from '../sink.js';
 import { categorize, FALLS_BACK, KustoCallError, QUEUED_FOR_MS } from './kusto-errors.js';
 
 export { classifyKustoError, sanitize } from './kusto-errors.js';
 
 const gzip = promisify(zlib.gzip);
+
+/** gzip of the payload's pieces, without first copying them into one buffer. */
+function gzipParts(parts: Buffer[]): Promise<Buffer> {
+  if (parts.length === 1) return gzip(parts[0]!);
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const z = zlib.createGzip();
+    z.on('data', (c: Buffer) => out.push(c));
+    z.on('end', () => resolve(Buffer.concat(out)));
+    z.on('error', reject);
+    for (const part of parts) z.write(part);
+    z.end();
+  });
+}
 
 export type KustoIngestMode = 'queued' | 'managed-streaming';
 
@@ -209,7 +223,7 @@ export class KustoSink implements Sink {
   }
 
   private async attempt(batch: Batch): Promise<void> {
-    const body = await gzip(batchPayload(batch));
+    const body = await gzipParts(batchPayloadParts(batch));
     const props = this.properties(batch.table, batch.tag);
     // Streaming ingestion carries no extent tags (the REST call takes only format and mapping), so
     // a tagged batch always goes queued, where ingest-by tags and ingestIfNotExists apply.

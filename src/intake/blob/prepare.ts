@@ -155,13 +155,13 @@ const NEWLINE = Buffer.from('\n');
 export function chunkRows(batches: PreparedBatch[]): PreparedRecords {
   const rows: string[] = [];
   const rejected: RejectedRecord[] = [];
-  const parts: Uint8Array[] = [];
+  const parts: Buffer[] = [];
   for (const b of batches) {
     if (b.rowCount > 0) {
       for (const row of bytesOf(b.rows).toString('utf8').split('\n')) rows.push(row);
-      parts.push(b.rows, NEWLINE);
+      parts.push(bytesOf(b.rows), NEWLINE);
     }
     for (const r of b.rejected) rejected.push(r);
   }
-  return { rows, rejected, ...(parts.length > 0 && { encoded: Buffer.concat(parts) }) };
+  return { rows, rejected, ...(parts.length > 0 && { encoded: parts }) };
 }

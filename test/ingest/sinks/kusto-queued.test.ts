@@ -213,6 +213,19 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
       ingestionMappingReference: 'QoeEvents_json',
     });
     expect(await blobRows(message!.BlobPath)).toEqual(rows);
+    // a blob chunk's rows come as the prepare threads' bytes, in pieces: gzipped as they are
+    const pieces = [Buffer.from(`${rows[0]}\n${rows[1]}`), Buffer.from('\n'), Buffer.from(`${rows[2]}\n${rows[3]}`), Buffer.from('\n')];
+    await sink.write({
+      id: crypto.randomUUID(),
+      table: 'QoeEvents',
+      rows,
+      bytes: 100,
+      createdAt: new Date(),
+      tag: 'blob-4567',
+      payload: pieces,
+    });
+    const [pieced] = await drainQueue();
+    expect(await blobRows(pieced!.BlobPath)).toEqual(rows);
     // untagged batches still stream
     await sink.write({ id: crypto.randomUUID(), table: 'QoeEvents', rows, bytes: 100, createdAt: new Date() });
     expect(stub.streaming).toHaveLength(1);

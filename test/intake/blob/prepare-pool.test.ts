@@ -67,7 +67,7 @@ describe('prepare threads', () => {
     expect(rows.map((r) => (JSON.parse(r) as { Seq: number }).Seq)).toEqual([0, 1, 2, 3]);
     expect(rows.join('\n')).toContain('café ☕');
     expect(rows.join('\n')).not.toContain('203.0.113.77');
-    expect(encoded?.toString()).toBe(rows.join('\n') + '\n');
+    expect(Buffer.concat(encoded ?? []).toString()).toBe(rows.join('\n') + '\n');
     expect(rejected.map((r) => [r.line, r.errors[0]])).toEqual([
       [7, expect.stringMatching(/^line 7: \d+ bytes, longer than the 4096-byte limit/)],
       [4, expect.stringMatching(/^line 4: invalid JSON/)],
