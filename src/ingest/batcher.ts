@@ -8,7 +8,7 @@ import { NotDurableError } from '../errors.js';
 import { telemetry } from '../telemetry/instruments.js';
 import type { DeadLetterStore } from './deadletter/store.js';
 import { isPermanent, withRetry, type RetryPolicy } from './retry.js';
-import type { Batch, Sink } from './sink.js';
+import { rowCount, type Batch, type EncodedRows, type Sink } from './sink.js';
 
 /** Intake spans linked from one batch span (a batch gathers many requests). */
 const MAX_LINKS = 16;
@@ -30,8 +30,8 @@ export interface SubmitOptions {
   tag?: string;
   /** The intake span of these rows (telemetry on): the batch span links to it. */
   link?: SpanContext;
-  /** With a tag: the rows as NDJSON bytes already (Batch.payload), so they are not encoded again. */
-  payload?: Buffer[];
+  /** With a tag: the rows as NDJSON bytes already (Batch.encoded; `rows` then empty), so they are not encoded again. */
+  encoded?: EncodedRows;
 }
 
 export type BatcherLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -96,7 +96,7 @@ export class GroupCommitBatcher {
    * With a tag, they form one batch of their own (same retries, same dead-letter path).
    */
   async submit(table: string, rows: string[], options: SubmitOptions = {}): Promise<BatchOutcome[]> {
-    if (rows.length === 0) return [];
+    if (rows.length === 0 && !options.encoded?.count) return [];
     if (!telemetry.enabled) return this.enqueue(table, rows, options);
     const started = performance.now();
     const outcomes = await this.enqueue(table, rows, options);
@@ -136,11 +136,11 @@ export class GroupCommitBatcher {
     return Promise.all(pending);
   }
 
-  private submitTagged(table: string, rows: string[], { tag, link, payload }: SubmitOptions): Promise<BatchOutcome> {
+  private submitTagged(table: string, rows: string[], { tag, link, encoded }: SubmitOptions): Promise<BatchOutcome> {
     let bytes = 0;
-    for (const part of payload ?? []) bytes += part.length;
-    if (!payload) for (const row of rows) bytes += Buffer.byteLength(row) + 1;
-    const batch: Batch = { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag, ...(payload && { payload }) };
+    for (const part of encoded?.parts ?? []) bytes += part.length;
+    for (const row of rows) bytes += Buffer.byteLength(row) + 1;
+    const batch: Batch = { id: randomUUID(), table, rows, bytes, createdAt: new Date(), tag, ...(encoded && { encoded }) };
     const ob: OpenBatch = { batch, waiters: [] };
     const outcome = this.join(ob, link);
     this.queue.push(ob);
@@ -198,7 +198,7 @@ export class GroupCommitBatcher {
   }
 
   private write(ob: OpenBatch): Promise<void> {
-    const attrs = { 'qoe.sink': this.sink.name, 'qoe.table': ob.batch.table, 'qoe.rows': ob.batch.rows.length };
+    const attrs = { 'qoe.sink': this.sink.name, 'qoe.table': ob.batch.table, 'qoe.rows': rowCount(ob.batch) };
     return telemetry.span('qoe.batch.write', attrs, (span) => this.writeBatch(ob, span), { links: ob.links, key: ob.batch });
   }
 
@@ -219,8 +219,8 @@ export class GroupCommitBatcher {
         },
       );
       this.stats.batchesWritten++;
-      this.stats.rowsWritten += batch.rows.length;
-      telemetry.instruments.batchRows.record(batch.rows.length, sinkAttr);
+      this.stats.rowsWritten += rowCount(batch);
+      telemetry.instruments.batchRows.record(rowCount(batch), sinkAttr);
       telemetry.instruments.batchBytes.record(batch.bytes, sinkAttr);
       if (batch.tag !== undefined) telemetry.instruments.blobBytes.add(batch.bytes, sinkAttr);
       ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'sink' }));
@@ -228,12 +228,12 @@ export class GroupCommitBatcher {
     } catch (sinkErr) {
       const reason = `sink ${this.sink.name} failed: ${describe(sinkErr)}`;
       span?.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
-      this.log('error', `batch ${batch.id} (${batch.rows.length} rows) -> dead letter: ${reason}`);
+      this.log('error', `batch ${batch.id} (${rowCount(batch)} rows) -> dead letter: ${reason}`);
       try {
         await this.deadLetter.writeFailedBatch(batch, reason);
         this.stats.batchesDeadLettered++;
         const category = (sinkErr as { category?: string }).category ?? (isPermanent(sinkErr) ? 'permanent' : 'retries-exhausted');
-        telemetry.instruments.deadLettered.add(batch.rows.length, { ...sinkAttr, 'qoe.reason': category });
+        telemetry.instruments.deadLettered.add(rowCount(batch), { ...sinkAttr, 'qoe.reason': category });
         ob.waiters.forEach((w) => w.resolve({ batchId: batch.id, via: 'deadletter' }));
       } catch (dlErr) {
         this.stats.batchesLost++;

@@ -4,7 +4,7 @@ export interface Batch {
   /** Unique id; also a natural idempotency key for sinks that support one. */
   id: string;
   table: string;
-  /** One JSON line per row, exactly what is ingested. */
+  /** One JSON line per row, exactly what is ingested; empty when `encoded` holds them (batchRows reads either). */
   rows: string[];
   /** UTF-8 bytes of the rows joined with newlines. */
   bytes: number;
@@ -15,8 +15,26 @@ export interface Batch {
    * Untagged batches (HTTP group commits) are written as they come.
    */
   tag?: string;
-  /** The rows as NDJSON bytes in pieces, when the source encoded them already (a blob chunk from the prepare threads). */
-  payload?: Buffer[];
+  /** The rows as NDJSON bytes, when the source encoded them already (a blob chunk from the prepare threads). */
+  encoded?: EncodedRows;
+}
+
+/** Rows as NDJSON bytes in pieces (a newline after each row), and how many rows they hold. */
+export interface EncodedRows {
+  parts: Buffer[];
+  count: number;
+}
+
+/** How many rows the batch holds, however it holds them. */
+export const rowCount = (batch: Batch): number => batch.encoded?.count ?? batch.rows.length;
+
+/** The batch's rows as strings (decoded from its bytes only where they are needed: a dead letter). */
+export function batchRows(batch: Batch): string[] {
+  return batch.encoded ? decodeRows(batch.encoded) : batch.rows;
+}
+
+export function decodeRows(encoded: EncodedRows): string[] {
+  return Buffer.concat(encoded.parts).toString('utf8').split('\n').slice(0, encoded.count);
 }
 
 export interface Sink {
@@ -28,11 +46,11 @@ export interface Sink {
 
 /** The batch as NDJSON bytes, one trailing newline. */
 function batchPayload(batch: Batch): Buffer {
-  if (batch.payload) return Buffer.concat(batch.payload);
+  if (batch.encoded) return Buffer.concat(batch.encoded.parts);
   return Buffer.from(batch.rows.length ? batch.rows.join('\n') + '\n' : '', 'utf8');
 }
 
 /** The same bytes in pieces, as the source made them: a sink that can write or compress pieces copies nothing. */
 export function batchPayloadParts(batch: Batch): Buffer[] {
-  return batch.payload ?? [batchPayload(batch)];
+  return batch.encoded?.parts ?? [batchPayload(batch)];
 }

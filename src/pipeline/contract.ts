@@ -3,6 +3,7 @@
 import type { Source } from '../beacon/qoe-event.js';
 import type { Sender } from '../enrich/enricher.js';
 import type { RejectedRecord } from '../ingest/deadletter/store.js';
+import type { EncodedRows } from '../ingest/sink.js';
 
 /** A record on its way in: parsed value, or the reason it could not be parsed plus its raw text. */
 export interface Candidate {
@@ -36,10 +37,10 @@ export interface PipelineResult {
 }
 
 export interface PreparedRecords {
-  /** Serialized QoeEvent rows. */
+  /** Serialized QoeEvent rows (empty when `encoded` holds them). */
   rows: string[];
-  /** The same rows as NDJSON bytes in pieces (one newline after each row), when the preparer has them: the sink takes them as they are. */
-  encoded?: Buffer[];
+  /** The rows as NDJSON bytes, when the preparer made them so (a blob chunk from the prepare threads): the sink takes them as they are. */
+  encoded?: EncodedRows;
   rejected: RejectedRecord[];
 }
 

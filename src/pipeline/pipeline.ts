@@ -1,6 +1,7 @@
 // validate -> enrich -> write: the one path every source ends in. A source adapter hands over
 // candidate records and says where they came from; nothing here knows more than that.
 import { QOE_EVENTS_TABLE } from '../beacon/qoe-event.js';
+import { decodeRows } from '../ingest/sink.js';
 import type { Enricher } from '../enrich/enricher.js';
 import { errorMessage, NotDurableError } from '../errors.js';
 import type { GroupCommitBatcher } from '../ingest/batcher.js';
@@ -36,7 +37,8 @@ export class Pipeline {
   /** Hands prepared records to the batcher (rows) and the dead-letter store (rejects); resolves once both are durable. */
   commit(prepared: PreparedRecords, ctx: IntakeContext, options: CommitOptions = {}): Promise<PipelineResult> {
     // The intake span: the batch spans link to it (telemetry/instruments.ts).
-    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': prepared.rows.length }, (span) =>
+    const rowCount = prepared.encoded?.count ?? prepared.rows.length;
+    return telemetry.span('qoe.intake', { 'qoe.source': ctx.source, 'qoe.rows': rowCount }, (span) =>
       this.commitRecords(prepared, ctx, options, span?.spanContext()),
     );
   }
@@ -47,15 +49,14 @@ export class Pipeline {
     options: CommitOptions,
     link?: SpanContext,
   ): Promise<PipelineResult> {
-    const { rows, rejected } = prepared;
+    const { rejected, encoded } = prepared;
+    const tag = options.ingestTag;
+    // Encoded rows go to the sink as they are in a tagged batch of their own; shared batches take strings.
+    const rows = encoded && tag === undefined ? decodeRows(encoded) : prepared.rows;
+    const count = encoded?.count ?? rows.length;
     const writes: Promise<unknown>[] = [];
-    if (rows.length)
-      writes.push(
-        this.batcher.submit(QOE_EVENTS_TABLE, rows, {
-          ...(options.ingestTag !== undefined && { tag: options.ingestTag, payload: prepared.encoded }),
-          link,
-        }),
-      );
+    if (count > 0)
+      writes.push(this.batcher.submit(QOE_EVENTS_TABLE, rows, { ...(tag !== undefined && { tag, ...(encoded && { encoded }) }), link }));
     if (rejected.length) {
       writes.push(
         this.deadLetter
@@ -66,7 +67,7 @@ export class Pipeline {
       );
     }
     await Promise.all(writes);
-    recordIntake(ctx.source, rows.length, rejected);
-    return { accepted: rows.length, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
+    recordIntake(ctx.source, count, rejected);
+    return { accepted: count, rejected: rejected.map((r) => ({ index: r.index, errors: r.errors })) };
   }
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommitBatcher, type BatcherOptions } from '../../src/ingest/batcher.js';
 import { NotDurableError } from '../../src/errors.js';
-import type { DeadLetterStore, RejectedEntry } from '../../src/ingest/deadletter/store.js';
+import { batchDocument, type DeadLetterStore, type RejectedEntry } from '../../src/ingest/deadletter/store.js';
 import { PermanentError } from '../../src/ingest/retry.js';
-import type { Batch, Sink } from '../../src/ingest/sink.js';
+import { batchRows, rowCount, type Batch, type Sink } from '../../src/ingest/sink.js';
 
 class MemorySink implements Sink {
   readonly name = 'memory';
@@ -188,5 +188,25 @@ describe('GroupCommitBatcher', () => {
     expect(failing.calls).toBe(2);
     expect(dl.batches[0]!.batch).toMatchObject({ tag: 'chunk-1', rows: ['a'] });
     expect(await b2.submit('T', [], { tag: 'chunk-2' })).toEqual([]);
+  });
+
+  it('takes a blob chunk as the bytes its prepare threads made: counted, written as they are, dead-lettered as rows', async () => {
+    const rows = ['{"i":0}', '{"i":1,"s":"café"}', '{"i":2}'];
+    const encoded = { parts: [Buffer.from(`${rows[0]}\n${rows[1]}`), Buffer.from('\n'), Buffer.from(`${rows[2]}\n`)], count: 3 };
+    const sink = new MemorySink();
+    const batcher = new GroupCommitBatcher(sink, new MemoryDeadLetter(), opts());
+    const [o] = await batcher.submit('T', [], { tag: 'chunk-3', encoded });
+    expect(o!.via).toBe('sink');
+    expect(batcher.stats.rowsWritten).toBe(3);
+    expect(rowCount(sink.batches[0]!)).toBe(3);
+    expect(sink.batches[0]!.bytes).toBe(Buffer.byteLength(rows.join('\n') + '\n'));
+    expect(batchRows(sink.batches[0]!)).toEqual(rows);
+
+    const dl = new MemoryDeadLetter();
+    const down = new GroupCommitBatcher(new MemorySink(async () => Promise.reject(new PermanentError('refused'))), dl, opts());
+    const [lost] = await down.submit('T', [], { tag: 'chunk-4', encoded });
+    expect(lost!.via).toBe('deadletter');
+    const doc = batchDocument(dl.batches[0]!.batch, 'refused');
+    expect(JSON.parse(doc.body)).toMatchObject({ count: 3, tag: 'chunk-4', rows: rows.map((r) => JSON.parse(r)) });
   });
 });

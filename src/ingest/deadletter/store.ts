@@ -2,7 +2,7 @@
 // Every entry is one self-describing JSON document, so a person can read it and a replay can use it.
 import { randomUUID } from 'node:crypto';
 import type { Source } from '../../beacon/qoe-event.js';
-import type { Batch } from '../sink.js';
+import { batchRows, rowCount, type Batch } from '../sink.js';
 import { scrubAddresses } from '../../enrich/client-ip.js';
 import { MAX_RAW_CHARS } from '../../pipeline/limits.js';
 import { boundedJson, boundedRaw } from '../../pipeline/values.js';
@@ -161,12 +161,12 @@ export function batchDocument(batch: Batch, reason: string, now = new Date()): D
     reason,
     failedAt: now.toISOString(),
     ...(batch.tag !== undefined && { tag: batch.tag }),
-    count: batch.rows.length,
+    count: rowCount(batch),
   });
-  const body = `${head.slice(0, -1)},"rows":[${batch.rows.join(',')}]}`;
+  const body = `${head.slice(0, -1)},"rows":[${batchRows(batch).join(',')}]}`;
   return {
     name: `batches/${batch.table}/${datePath(now)}/${stamp(now)}-${batch.id}.json`,
     body,
-    metadata: { kind: 'batch', table: batch.table, count: String(batch.rows.length) },
+    metadata: { kind: 'batch', table: batch.table, count: String(rowCount(batch)) },
   };
 }

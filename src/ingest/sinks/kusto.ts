@@ -21,7 +21,7 @@ import { telemetry } from '../../telemetry/instruments.js';
 import { IngestionStatusTracker, type StatusQueues } from '../ingestion-status.js';
 import type { DeadLetterStore } from '../deadletter/store.js';
 import { PermanentError, sleep } from '../retry.js';
-import { batchPayloadParts, type Batch, type Sink } from '../sink.js';
+import { batchPayloadParts, rowCount, type Batch, type Sink } from '../sink.js';
 import { categorize, FALLS_BACK, KustoCallError, QUEUED_FOR_MS } from './kusto-errors.js';
 
 export { classifyKustoError, sanitize } from './kusto-errors.js';
@@ -236,7 +236,7 @@ export class KustoSink implements Sink {
           new StreamDescriptor(Readable.from([body], { objectMode: false }), batch.id, CompressionType.GZIP, body.length);
         await telemetry.span(
           'qoe.sink.stream',
-          { 'qoe.rows': batch.rows.length },
+          { 'qoe.rows': rowCount(batch) },
           () => this.cancellable((id) => streaming.ingestFromStream(stream(), props, id)),
           { childOf: batch },
         );
@@ -250,7 +250,7 @@ export class KustoSink implements Sink {
         this.opts.onFallback?.(c.message);
       }
     }
-    await telemetry.span('qoe.sink.queue', { 'qoe.rows': batch.rows.length }, () => this.enqueue(batch, body, props), { childOf: batch });
+    await telemetry.span('qoe.sink.queue', { 'qoe.rows': rowCount(batch) }, () => this.enqueue(batch, body, props), { childOf: batch });
   }
 
   /** Queued ingestion; with status reporting the rows are kept as pending before Data Explorer is told. */

@@ -151,17 +151,17 @@ export function inlinePreparer(preparer: CandidatePreparer): BatchPreparer {
 
 const NEWLINE = Buffer.from('\n');
 
-/** A chunk's prepared batches as one commit: the rows, and their NDJSON bytes for the sink. */
+/** A chunk's prepared batches as one commit: the rows as the bytes the threads made (never decoded here), and the rejects. */
 export function chunkRows(batches: PreparedBatch[]): PreparedRecords {
-  const rows: string[] = [];
   const rejected: RejectedRecord[] = [];
   const parts: Buffer[] = [];
+  let count = 0;
   for (const b of batches) {
     if (b.rowCount > 0) {
-      for (const row of bytesOf(b.rows).toString('utf8').split('\n')) rows.push(row);
       parts.push(bytesOf(b.rows), NEWLINE);
+      count += b.rowCount;
     }
     for (const r of b.rejected) rejected.push(r);
   }
-  return { rows, rejected, ...(parts.length > 0 && { encoded: parts }) };
+  return { rows: [], rejected, ...(count > 0 && { encoded: { parts, count } }) };
 }

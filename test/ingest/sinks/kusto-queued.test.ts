@@ -218,11 +218,11 @@ describe('KustoSink queued mode against the stub + Azurite', () => {
     await sink.write({
       id: crypto.randomUUID(),
       table: 'QoeEvents',
-      rows,
+      rows: [],
       bytes: 100,
       createdAt: new Date(),
       tag: 'blob-4567',
-      payload: pieces,
+      encoded: { parts: pieces, count: 4 },
     });
     const [pieced] = await drainQueue();
     expect(await blobRows(pieced!.BlobPath)).toEqual(rows);

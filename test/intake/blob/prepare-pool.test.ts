@@ -11,6 +11,7 @@ import { PreparePool } from '../../../src/intake/blob/prepare-pool.js';
 import { BatchBuilder, chunkRows, inlinePreparer, type BatchPreparer, type RecordBatch } from '../../../src/intake/blob/prepare.js';
 import type { IntakeContext } from '../../../src/pipeline/contract.js';
 import { RecordPreparer } from '../../../src/pipeline/prepare.js';
+import { decodeRows } from '../../../src/ingest/sink.js';
 import { validBeacon } from '../../support/services.js';
 
 const config = loadConfig({});
@@ -63,11 +64,14 @@ describe('prepare threads', () => {
       expect(there.rowCount).toBe(here.rowCount);
       expect(there.rejected).toEqual(here.rejected);
     }
-    const { rows, rejected, encoded } = chunkRows([await pool.prepare(await batchOf(ndjsonFile, 'ndjson'), ctx)]);
+    const { rows: strings, rejected, encoded } = chunkRows([await pool.prepare(await batchOf(ndjsonFile, 'ndjson'), ctx)]);
+    expect(strings).toEqual([]); // the reading thread never decodes them
+    const rows = decodeRows(encoded!);
+    expect(encoded!.count).toBe(4);
     expect(rows.map((r) => (JSON.parse(r) as { Seq: number }).Seq)).toEqual([0, 1, 2, 3]);
     expect(rows.join('\n')).toContain('café ☕');
     expect(rows.join('\n')).not.toContain('203.0.113.77');
-    expect(Buffer.concat(encoded ?? []).toString()).toBe(rows.join('\n') + '\n');
+    expect(Buffer.concat(encoded!.parts).toString()).toBe(rows.join('\n') + '\n');
     expect(rejected.map((r) => [r.line, r.errors[0]])).toEqual([
       [7, expect.stringMatching(/^line 7: \d+ bytes, longer than the 4096-byte limit/)],
       [4, expect.stringMatching(/^line 4: invalid JSON/)],
@@ -81,7 +85,9 @@ describe('prepare threads', () => {
     );
     const answers = await Promise.all(texts.map(async (t) => pool.prepare(await batchOf(t, 'ndjson'), ctx)));
     answers.forEach((a, i) => {
-      const rows = chunkRows([a]).rows.map((r) => JSON.parse(r) as { SessionId: string; Seq: number });
+      const rows = decodeRows(chunkRows([a]).encoded ?? { parts: [], count: 0 }).map(
+        (r) => JSON.parse(r) as { SessionId: string; Seq: number },
+      );
       expect(rows.length).toBe(1 + (i % 5) * 40);
       expect(new Set(rows.map((r) => r.SessionId))).toEqual(new Set([`m-${i}`]));
     });
