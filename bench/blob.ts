@@ -122,7 +122,7 @@ async function child(mb: number, threads: string): Promise<void> {
     const threadStartMs = Number(process.hrtime.bigint() - warming) / 1e6;
     const rssBefore = process.memoryUsage.rss();
     let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();
     let records = 0;
