@@ -46,7 +46,6 @@ export interface Sink {
 
 /** The batch as NDJSON bytes, one trailing newline. */
 function batchPayload(batch: Batch): Buffer {
-  if (batch.encoded) return Buffer.concat(batch.encoded.parts);
   return Buffer.from(batch.rows.length ? batch.rows.join('\n') + '\n' : '', 'utf8');
 }
 

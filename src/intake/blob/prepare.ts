@@ -63,35 +63,25 @@ export function prepareBatch(preparer: CandidatePreparer, batch: RecordBatch, ct
     start = end + 1;
   }
   const { rows, rejected } = preparer.prepare(candidates, ctx);
-  return { rows: encodeRows(rows), rowCount: rows.length, rejected };
+  return { rows: joinLines(rows), rowCount: rows.length, rejected };
 }
 
-/** The rows as UTF-8, '\n'-separated, in a buffer of its own (never a pool slab: it is transferred). */
-function encodeRows(rows: string[]): Uint8Array {
-  let chars = 0;
-  for (const row of rows) chars += row.length + 1;
-  let out = Buffer.allocUnsafeSlow(chars + 1024); // rows are mostly ASCII: one byte a character
+/** Pieces joined by '\n' as UTF-8, in a buffer of its own (never a pool slab: it is transferred). */
+function joinLines(pieces: Array<string | Buffer>): Uint8Array {
+  let size = Math.max(0, pieces.length - 1);
+  for (const p of pieces) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+  const out = Buffer.allocUnsafeSlow(size);
   let at = 0;
-  rows.forEach((row, i) => {
-    if (out.length - at < row.length * 3 + 1) {
-      const need = at + Buffer.byteLength(row) + 1 + (chars - row.length);
-      if (need > out.length) {
-        const grown = Buffer.allocUnsafeSlow(need + 1024);
-        out.copy(grown, 0, 0, at);
-        out = grown;
-      }
-    }
+  pieces.forEach((p, i) => {
     if (i > 0) out[at++] = 0x0a;
-    at += out.write(row, at);
-    chars -= row.length + 1;
+    at += typeof p === 'string' ? out.write(p, at) : p.copy(out, at);
   });
-  return out.subarray(0, at);
+  return out;
 }
 
 /** Collects a batch's records as the reader yields them. */
 export class BatchBuilder {
   private lines: Buffer[] = [];
-  private lineBytes = 0;
   private lineIndexes: number[] = [];
   private lineNumbers: number[] = [];
   private candidates: Candidate[] = [];
@@ -103,16 +93,19 @@ export class BatchBuilder {
     this.bytes += r.bytes;
     if (r.unparsed && typeof r.content !== 'string') {
       this.lines.push(r.content);
-      this.lineBytes += r.content.length;
       this.lineIndexes.push(r.index);
       this.lineNumbers.push(r.line ?? r.index + 1);
     } else this.candidates.push(toCandidate(r));
   }
 
   take(): RecordBatch {
-    const batch = { lines: this.joinLines(), lineIndexes: this.lineIndexes, lineNumbers: this.lineNumbers, candidates: this.candidates };
+    const batch = {
+      lines: joinLines(this.lines),
+      lineIndexes: this.lineIndexes,
+      lineNumbers: this.lineNumbers,
+      candidates: this.candidates,
+    };
     this.lines = [];
-    this.lineBytes = 0;
     this.lineIndexes = [];
     this.lineNumbers = [];
     this.candidates = [];
@@ -120,32 +113,14 @@ export class BatchBuilder {
     this.bytes = 0;
     return batch;
   }
-
-  /** The lines, '\n'-separated, copied into a buffer of its own (not a pool slab, so it can be transferred). */
-  private joinLines(): Uint8Array {
-    if (this.lines.length === 0) return new Uint8Array(0);
-    const out = Buffer.allocUnsafeSlow(this.lineBytes + this.lines.length - 1);
-    let at = 0;
-    this.lines.forEach((line, i) => {
-      if (i > 0) out[at++] = 0x0a;
-      at += line.copy(out, at);
-    });
-    return out;
-  }
 }
 
 /** Prepares on the reading thread (no pool configured, or a pool of none). */
 export function inlinePreparer(preparer: CandidatePreparer): BatchPreparer {
   return {
     capacity: 1,
-    prepare: (batch, ctx) => {
-      try {
-        return Promise.resolve(prepareBatch(preparer, batch, ctx));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    close: () => Promise.resolve(),
+    prepare: async (batch, ctx) => prepareBatch(preparer, batch, ctx),
+    close: async () => {},
   };
 }
 
